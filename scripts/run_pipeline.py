@@ -1,0 +1,108 @@
+#!/usr/bin/env python
+"""Run the daily pricing pipeline: notebooks/01_extract then 02_transform, with papermill.
+
+Examples:
+  python scripts/run_pipeline.py --date 2024-02-13 --source offline
+  python scripts/run_pipeline.py --start 2024-01-01 --end 2024-12-31 --source offline
+  python scripts/run_pipeline.py --source live          # yesterday (UTC), from the two APIs
+
+Exit status: 0 when every notebook ran and every data test passed; 1 when a notebook failed (the
+failing notebook, cell and error are printed, and its executed copy is kept); 2 for bad options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from pricing_pipeline.parameters import SOURCES, ParameterError  # noqa: E402
+from pricing_pipeline.paths import relative_to_root, resolve_data_dir  # noqa: E402
+from pricing_pipeline.runner import (  # noqa: E402
+    DEFAULT_CELL_TIMEOUT,
+    RunFailed,
+    default_run_date,
+    parameters_for,
+    run_pipeline,
+)
+from pricing_pipeline.warehouse import connect, top_products_frame  # noqa: E402
+
+# Printing every day of a long backfill would bury the summary.
+MAX_DAYS_PRINTED = 14
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--date",
+        help=f"the one day to run, YYYY-MM-DD (default: yesterday in UTC, today {default_run_date()}: "
+        "on a morning schedule the ECB rates of the previous working day are the latest)",
+    )
+    parser.add_argument("--start", help="first day of a range, YYYY-MM-DD (with --end)")
+    parser.add_argument("--end", help="last day of a range, inclusive (default: --start)")
+    parser.add_argument(
+        "--source",
+        choices=SOURCES,
+        default="live",
+        help="live: Frankfurter and Fake Store over HTTP (default); recorded: the recorded responses "
+        "in data/recorded/; offline: the ECB history file for rates, recorded products",
+    )
+    parser.add_argument("--category", default="women's clothing", help="Fake Store category (default: %(default)s)")
+    parser.add_argument("--data-dir", default="", help="folder the run writes to (default: $PIPELINE_DATA_DIR or data/)")
+    parser.add_argument("--run-id", help="name of the run's record folder (default: <UTC time>_<source>_<start>_<end>)")
+    parser.add_argument(
+        "--cell-timeout",
+        type=int,
+        default=DEFAULT_CELL_TIMEOUT,
+        help="seconds a notebook cell may run before the run fails (default: %(default)s)",
+    )
+    parser.add_argument("--log-output", action="store_true", help="stream the notebooks' output to the log")
+    return parser
+
+
+def print_summary(record) -> None:
+    params = record.params
+    print(f"run {params.run_id} succeeded: {params.start_date}..{params.end_date}, {params.category!r}")
+    print(f"record:  {relative_to_root(record.folder)}/ (executed notebooks and their HTML)")
+    print(f"outputs: {relative_to_root(record.data_dir / 'output')}/")
+    for table, rows in record.rows_written.items():
+        print(f"  {table}: {rows} rows for the run's days")
+    with connect(record.data_dir / "warehouse.duckdb") as con:
+        top = top_products_frame(con, params)
+    days = sorted(top["day"].unique())
+    if len(days) > MAX_DAYS_PRINTED:
+        print(f"\ntop 5 of the last {MAX_DAYS_PRINTED} of {len(days)} days:")
+        days = days[-MAX_DAYS_PRINTED:]
+    columns = ["rank", "product_id", "title", "rating_rate", "rating_count", "price_usd", "price_eur", "rate_date"]
+    for day in days:
+        print(f"\ntop 5 on {day:%Y-%m-%d}")
+        rows = top[top["day"] == day][columns].copy()
+        rows["title"] = rows["title"].str.slice(0, 40)
+        print(rows.to_string(index=False))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        params = parameters_for(args.date, args.start, args.end, args.category, args.source, args.run_id)
+    except (ParameterError, ValueError) as error:
+        parser.error(str(error))
+    data_dir = resolve_data_dir(args.data_dir)
+    try:
+        record = run_pipeline(params, data_dir, args.cell_timeout, args.log_output)
+    except RunFailed as error:
+        print(f"run {params.run_id} FAILED\n{error}", file=sys.stderr)
+        return 1
+    print_summary(record)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The parameters of a run, checked before any request is made."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from .target_calendar import last_target_day_on_or_before
+
+FIRST_ECB_RATE_DATE = dt.date(1999, 1, 4)
+SOURCES = ("recorded", "live", "offline")
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+class ParameterError(ValueError):
+    """A run parameter that cannot be used; the message says what is accepted."""
+
+
+def parse_day(name: str, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ParameterError(
+            f"{name}={value!r} is not a calendar date; expected YYYY-MM-DD, e.g. 2024-02-12"
+        ) from None
+
+
+@dataclass(frozen=True)
+class RunParameters:
+    start_date: dt.date
+    end_date: dt.date
+    category: str
+    source: str
+    run_id: str
+
+    @property
+    def days(self) -> list[dt.date]:
+        count = (self.end_date - self.start_date).days + 1
+        return [self.start_date + dt.timedelta(days=i) for i in range(count)]
+
+    @property
+    def rates_start_date(self) -> dt.date:
+        """First day whose rates the run needs: the rate in force on start_date may be older."""
+        return last_target_day_on_or_before(self.start_date)
+
+
+def validate_parameters(
+    start_date: str,
+    end_date: str,
+    category: str,
+    source: str,
+    run_id: str = "",
+    today: dt.date | None = None,
+) -> RunParameters:
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    start = parse_day("start_date", start_date)
+    end = parse_day("end_date", end_date or start_date)
+    for name, day in (("start_date", start), ("end_date", end)):
+        if day < FIRST_ECB_RATE_DATE:
+            raise ParameterError(
+                f"{name}={day} is before {FIRST_ECB_RATE_DATE}, the first day of ECB reference rates"
+            )
+        if day > today:
+            raise ParameterError(f"{name}={day} is in the future (today is {today}); rates do not exist yet")
+    if end < start:
+        raise ParameterError(f"end_date={end} is before start_date={start}; a range runs from start to end")
+    if source not in SOURCES:
+        raise ParameterError(f"source={source!r} is unknown; accepted: {', '.join(SOURCES)}")
+    if not isinstance(category, str) or not category.strip():
+        raise ParameterError("category is empty; give a Fake Store category such as \"women's clothing\"")
+    run_id = run_id or f"{source}_{start}_{end}"
+    if not _RUN_ID.match(run_id):
+        raise ParameterError(
+            f"run_id={run_id!r} is not usable as a folder name; use letters, digits, '.', '_' or '-'"
+        )
+    return RunParameters(start, end, category, source, run_id)

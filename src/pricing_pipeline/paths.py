@@ -1,0 +1,51 @@
+"""Every path of the project, resolved from the project root and never from the working directory.
+
+Papermill starts the kernel in the launch directory and nbval in the notebook's folder, so a
+relative path would mean different things under the two; these do not.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+# Recorded API responses ship with the code: they are inputs, not run products.
+RECORDINGS_DIR = PROJECT_ROOT / "data" / "recorded"
+DATA_DIR_ENV = "PIPELINE_DATA_DIR"
+
+
+def resolve_data_dir(data_dir: str = "") -> Path:
+    """The folder a run writes to: the parameter if set, else $PIPELINE_DATA_DIR, else data/.
+
+    A relative value is taken from the project root.
+    """
+    chosen = data_dir or os.environ.get(DATA_DIR_ENV, "") or "data"
+    path = Path(chosen)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def relative_to_root(path: Path) -> str:
+    """A path as a reader of the notebook should see it: relative to the project when it can be."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+class RunPaths:
+    """Where one run reads and writes, below its data folder."""
+
+    def __init__(self, data_dir: Path, run_id: str):
+        self.data_dir = data_dir
+        self.run_id = run_id
+        self.raw = data_dir / "raw" / run_id
+        self.interim = data_dir / "interim" / run_id
+        self.output = data_dir / "output"
+        self.warehouse = data_dir / "warehouse.duckdb"
+
+    def ensure(self) -> "RunPaths":
+        for folder in (self.raw, self.interim, self.output):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self

@@ -1,0 +1,202 @@
+"""Runs the notebooks in order with papermill: the daily pipeline, for any day or range.
+
+A range is ONE execution of each notebook (and one rates request), so a backfill costs about what a
+day costs. Every run keeps its executed notebooks, rendered to HTML, as its record under
+data/runs/<run id>/, and leaves a row in ops.run_log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from .parameters import RunParameters, validate_parameters
+from .paths import PROJECT_ROOT, relative_to_root, resolve_data_dir
+from .warehouse import connect, rows_for_days, sql_text
+
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+PIPELINE = ("01_extract.ipynb", "02_transform.ipynb")
+DEFAULT_CELL_TIMEOUT = 600
+
+
+class RunFailed(RuntimeError):
+    """A notebook of the run failed; the message says which, where, why, and where its record is."""
+
+
+@dataclass
+class RunRecord:
+    params: RunParameters
+    data_dir: Path
+    started_at: dt.datetime
+    ended_at: dt.datetime | None = None
+    status: str = "running"
+    rows_written: dict | None = None
+    error: str | None = None
+    executed: list[Path] = field(default_factory=list)
+
+    @property
+    def folder(self) -> Path:
+        return self.data_dir / "runs" / self.params.run_id
+
+
+def default_run_date(now: dt.datetime | None = None) -> dt.date:
+    """Yesterday (UTC): on a morning schedule, the latest day whose ECB rates are published."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return now.date() - dt.timedelta(days=1)
+
+
+def new_run_id(source: str, start: dt.date, end: dt.date, now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return f"{now:%Y%m%dT%H%M%SZ}_{source}_{start}_{end}"
+
+
+@contextmanager
+def exclusive_run(data_dir: Path) -> Iterator[None]:
+    """One run at a time per data folder: a second one stops at once with a clear message."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = data_dir / ".pipeline.lock"
+    with open(lock_path, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "unknown"
+            raise RunFailed(
+                f"another run is using {relative_to_root(data_dir)}/ ({holder}); "
+                "wait for it to finish, then run again"
+            ) from None
+        lock.truncate(0)
+        lock.write(f"pid {os.getpid()} since {dt.datetime.now(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ}\n")
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def notebook_parameters(params: RunParameters, data_dir: Path) -> dict:
+    return {
+        "start_date": params.start_date.isoformat(),
+        "end_date": params.end_date.isoformat(),
+        "category": params.category,
+        "source": params.source,
+        "data_dir": str(data_dir),
+        "run_id": params.run_id,
+    }
+
+
+def render_html(notebook: Path) -> Path:
+    """The executed notebook as a page a reviewer opens without Jupyter."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    html = notebook.with_suffix(".html")
+    html.write_text(body, encoding="utf-8")
+    return html
+
+
+def _failure_message(notebook: Path, error: Exception) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(error, PapermillExecutionError):
+        where = f"cell {error.cell_index} (execution count {error.exec_count})"
+        what = f"{error.ename}: {error.evalue}"
+    else:
+        where, what = "before any cell ran", f"{type(error).__name__}: {error}"
+    return (
+        f"notebook: {notebook.name}\n"
+        f"where:    {where}\n"
+        f"error:    {what}\n"
+        f"record:   {relative_to_root(notebook)} (and .html)"
+    )
+
+
+def _write_run_log(record: RunRecord) -> None:
+    incoming = pd.DataFrame(
+        [
+            {
+                "run_id": record.params.run_id,
+                "parameters": json.dumps(notebook_parameters(record.params, record.data_dir)),
+                "started_at": record.started_at.isoformat(),
+                "ended_at": record.ended_at.isoformat(),
+                "status": record.status,
+                "rows_written": json.dumps(record.rows_written) if record.rows_written is not None else None,
+                "error": record.error,
+            }
+        ]
+    )
+    with connect(record.data_dir / "warehouse.duckdb") as con:
+        con.register("incoming_run", incoming)
+        con.execute(sql_text("ops/run_log.sql"))
+
+
+def run_pipeline(
+    params: RunParameters,
+    data_dir: Path,
+    cell_timeout: int = DEFAULT_CELL_TIMEOUT,
+    log_output: bool = False,
+    notebooks: tuple[str, ...] = PIPELINE,
+) -> RunRecord:
+    """Execute the notebooks in order; raises RunFailed (after keeping the record) if one fails."""
+    import papermill
+
+    record = RunRecord(params, data_dir, dt.datetime.now(dt.timezone.utc))
+    with exclusive_run(data_dir):
+        record.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            for name in notebooks:
+                executed = record.folder / name
+                record.executed.append(executed)
+                try:
+                    papermill.execute_notebook(
+                        str(NOTEBOOKS_DIR / name),
+                        str(executed),
+                        parameters=notebook_parameters(params, data_dir),
+                        kernel_name="python3",
+                        cwd=str(NOTEBOOKS_DIR),
+                        execution_timeout=cell_timeout,
+                        progress_bar=False,
+                        log_output=log_output,
+                    )
+                except Exception as error:
+                    record.status = "failed"
+                    record.error = _failure_message(executed, error)
+                    raise RunFailed(record.error) from error
+                finally:
+                    if executed.exists():
+                        render_html(executed)
+            record.status = "succeeded"
+            with connect(data_dir / "warehouse.duckdb") as con:
+                record.rows_written = rows_for_days(con, params)
+        finally:
+            record.ended_at = dt.datetime.now(dt.timezone.utc)
+            _write_run_log(record)
+    return record
+
+
+def parameters_for(
+    date: str | None, start: str | None, end: str | None, category: str, source: str, run_id: str | None
+) -> RunParameters:
+    if date and (start or end):
+        raise ValueError("give either --date or --start/--end, not both")
+    if date:
+        start = end = date
+    if not start:
+        start = end = default_run_date().isoformat()
+    end = end or start
+    checked = validate_parameters(start, end, category, source, "placeholder")
+    return validate_parameters(
+        start, end, category, source, run_id or new_run_id(source, checked.start_date, checked.end_date)
+    )
+
+
+__all__ = ["RunFailed", "RunRecord", "default_run_date", "parameters_for", "run_pipeline", "resolve_data_dir"]

@@ -1,0 +1,32 @@
+-- marts.top_products_daily: the 5 best-rated products of each day (DuckDB).
+-- The same ranking as sql/bigquery/top_products_daily.sql, refreshed only for the days of the run.
+-- Ties are broken deterministically: rating desc, then number of ratings desc, then product id.
+CREATE TABLE IF NOT EXISTS marts.top_products_daily (
+    day           DATE          NOT NULL,
+    rank          INTEGER       NOT NULL,
+    product_id    INTEGER       NOT NULL,
+    title         VARCHAR       NOT NULL,
+    category      VARCHAR       NOT NULL,
+    rating_rate   DOUBLE        NOT NULL,
+    rating_count  INTEGER       NOT NULL,
+    price_usd     DECIMAL(10,2) NOT NULL,
+    price_eur     DECIMAL(10,2) NOT NULL,
+    rate_date     DATE          NOT NULL,
+    PRIMARY KEY (day, category, rank)
+);
+
+DELETE FROM marts.top_products_daily
+WHERE day IN (SELECT day FROM run_days)
+  AND category IN (SELECT category FROM run_category);
+
+INSERT INTO marts.top_products_daily
+SELECT day,
+       ROW_NUMBER() OVER (
+           PARTITION BY day, category
+           ORDER BY rating_rate DESC, rating_count DESC, product_id ASC
+       ) AS rank,
+       product_id, title, category, rating_rate, rating_count, price_usd, price_eur, rate_date
+FROM marts.products_eur
+WHERE day IN (SELECT day FROM run_days)
+  AND category IN (SELECT category FROM run_category)
+QUALIFY rank <= 5;

@@ -1,0 +1,2 @@
+SELECT day, product_id, price_usd, price_eur FROM marts.products_eur
+WHERE price_usd <= 0 OR price_eur <= 0 OR usd_per_eur <= 0;

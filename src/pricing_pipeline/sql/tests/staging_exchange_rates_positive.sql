@@ -1,0 +1,1 @@
+SELECT rate_date, currency, rate FROM staging.exchange_rates WHERE rate <= 0;

@@ -1,0 +1,258 @@
+"""The embedded DuckDB warehouse that stands in for BigQuery: raw, staging and marts in one file.
+
+Every load of a run happens in one transaction: staging and marts are merged for the run's days,
+the data tests run, and only then is it committed. A failure anywhere rolls it all back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+from .parameters import RunParameters
+from .paths import SQL_DIR
+from .sources import RawResponse, land_raw
+
+SCHEMAS = ("raw", "staging", "marts", "ops")
+# The order of the load: each model reads the ones before it.
+MODELS = (
+    "staging/exchange_rates.sql",
+    "staging/product_snapshots.sql",
+    "marts/products_eur.sql",
+    "marts/top_products_daily.sql",
+)
+TABLES = ("staging.exchange_rates", "staging.product_snapshots", "marts.products_eur", "marts.top_products_daily")
+
+
+class DataTestError(RuntimeError):
+    """A data test returned rows: the load is rolled back and the message lists them."""
+
+
+def sql_text(relative_path: str) -> str:
+    return (SQL_DIR / relative_path).read_text(encoding="utf-8")
+
+
+@contextmanager
+def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise RuntimeError(
+                f"the warehouse {path.name} is in use by another run; wait for it to finish ({error})"
+            ) from error
+        raise
+    try:
+        for schema in SCHEMAS:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        yield con
+    finally:
+        con.close()
+
+
+def land_raw_response(con: duckdb.DuckDBPyConnection, response: RawResponse, run_id: str) -> None:
+    """Append a body to raw.responses, in its own transaction: it is kept even if the run fails."""
+    incoming = pd.DataFrame(
+        [
+            {
+                "run_id": run_id,
+                "name": response.name,
+                "origin": response.origin,
+                "request": response.request,
+                "status": response.status,
+                "attempts": response.attempts,
+                "fetched_at": response.fetched_at,
+                "landed_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "body_sha256": hashlib.sha256(response.body).hexdigest(),
+                "body": response.body,
+            }
+        ]
+    )
+    con.register("incoming_response", incoming)
+    try:
+        con.execute(sql_text("raw/responses.sql"))
+    finally:
+        con.unregister("incoming_response")
+
+
+def run_data_tests(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Run every query of sql/tests; returns failing-row counts and raises if any is not zero."""
+    failures: dict[str, int] = {}
+    shown: list[str] = []
+    for test in sorted((SQL_DIR / "tests").glob("*.sql")):
+        rows = con.execute(test.read_text(encoding="utf-8")).fetchall()
+        failures[test.stem] = len(rows)
+        if rows:
+            shown.append(f"{test.stem}: {len(rows)} failing row(s), e.g. {rows[:3]}")
+    if shown:
+        raise DataTestError("data tests failed, nothing was loaded:\n  " + "\n  ".join(shown))
+    return failures
+
+
+def load_run(
+    con: duckdb.DuckDBPyConnection,
+    params: RunParameters,
+    exchange_rates: pd.DataFrame,
+    products: pd.DataFrame,
+) -> dict[str, int]:
+    """Merge the run's tidy data into staging and marts in one transaction; rows written per table."""
+    inputs = {
+        "incoming_exchange_rates": exchange_rates,
+        "incoming_products": products,
+        "run_days": pd.DataFrame({"day": pd.to_datetime(params.days).date}),
+        "run_category": pd.DataFrame({"category": [params.category]}),
+    }
+    for name, frame in inputs.items():
+        con.register(name, frame)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for model in MODELS:
+                con.execute(sql_text(model))
+            run_data_tests(con)
+            written = rows_for_days(con, params)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        for name in inputs:
+            con.unregister(name)
+    return written
+
+
+def rows_for_days(con: duckdb.DuckDBPyConnection, params: RunParameters) -> dict[str, int]:
+    """Rows each table holds for the run (its days and category; its rates window)."""
+    low, high = params.start_date, params.end_date
+    queries = {
+        "staging.exchange_rates": (
+            "SELECT count(*) FROM staging.exchange_rates WHERE rate_date BETWEEN ? AND ?",
+            [params.rates_start_date, high],
+        ),
+        "staging.product_snapshots": (
+            "SELECT count(*) FROM staging.product_snapshots WHERE snapshot_date BETWEEN ? AND ? AND category = ?",
+            [low, high, params.category],
+        ),
+        "marts.products_eur": (
+            "SELECT count(*) FROM marts.products_eur WHERE day BETWEEN ? AND ? AND category = ?",
+            [low, high, params.category],
+        ),
+        "marts.top_products_daily": (
+            "SELECT count(*) FROM marts.top_products_daily WHERE day BETWEEN ? AND ? AND category = ?",
+            [low, high, params.category],
+        ),
+    }
+    return {table: con.execute(sql, args).fetchone()[0] for table, (sql, args) in queries.items()}
+
+
+def content_hash(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = TABLES) -> str:
+    """A digest of the content of the tables, independent of row order and of the file's layout."""
+    digest = hashlib.sha256()
+    for table in tables:
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema || '.' || table_name = ?",
+            [table],
+        ).fetchone()[0]
+        rows = (
+            con.execute(f"SELECT md5(string_agg(h, '' ORDER BY h)) FROM (SELECT md5(t::VARCHAR) AS h FROM {table} AS t)")
+            .fetchone()[0]
+            if exists
+            else None
+        )
+        digest.update(f"{table}={rows}\n".encode())
+    return digest.hexdigest()
+
+
+def export_csv(con: duckdb.DuckDBPyConnection, query: str, params: list, path: Path) -> Path:
+    """Write a query's result as CSV through a temporary file, so a reader never sees half a file.
+
+    DuckDB writes the values itself: decimals keep their scale (9.10, not 9.1).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE export AS {query}", params)
+    target = str(partial).replace("'", "''")
+    con.execute(f"COPY export TO '{target}' (HEADER, DELIMITER ',')")
+    con.execute("DROP TABLE export")
+    partial.replace(path)
+    return path
+
+
+def land_response(response: RawResponse, raw_dir: Path, warehouse: Path, run_id: str) -> Path:
+    """Keep a body before anything parses it: as a file under data/raw and as a raw.responses row."""
+    body_path = land_raw(response, raw_dir)
+    with connect(warehouse) as con:
+        land_raw_response(con, response, run_id)
+    return body_path
+
+
+def write_interim(frame: pd.DataFrame, path: Path) -> Path:
+    """Hand a tidy frame to the next notebook as Parquet (types kept), written through a temp file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    duckdb.from_df(frame).write_parquet(str(partial))
+    partial.replace(path)
+    return path
+
+
+def read_interim(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: run notebooks/01_extract.ipynb with the same run_id first")
+    return duckdb.read_parquet(str(path)).df()
+
+
+def products_eur_frame(con: duckdb.DuckDBPyConnection, params: RunParameters) -> pd.DataFrame:
+    """The case's DataFrame: every product on every day of the run, USD and EUR prices, rate used."""
+    return con.execute(
+        "SELECT * FROM marts.products_eur WHERE day BETWEEN ? AND ? AND category = ? ORDER BY day, product_id",
+        [params.start_date, params.end_date, params.category],
+    ).df()
+
+
+def top_products_frame(con: duckdb.DuckDBPyConnection, params: RunParameters) -> pd.DataFrame:
+    return con.execute(
+        "SELECT * FROM marts.top_products_daily WHERE day BETWEEN ? AND ? AND category = ? ORDER BY day, rank",
+        [params.start_date, params.end_date, params.category],
+    ).df()
+
+
+def exchange_rates_frame(con: duckdb.DuckDBPyConnection, params: RunParameters) -> pd.DataFrame:
+    return con.execute(
+        "SELECT * FROM staging.exchange_rates WHERE rate_date BETWEEN ? AND ? ORDER BY rate_date, currency",
+        [params.rates_start_date, params.end_date],
+    ).df()
+
+
+# The deliverables of a run, in data/output/: the rows of the run's days, in a stable order.
+# Rates are written as DOUBLE so that they read as the ECB publishes them (1.0773, not 1.077300).
+OUTPUT_QUERIES = {
+    "exchange_rates.csv": (
+        "SELECT rate_date, base, currency, rate::DOUBLE AS rate FROM staging.exchange_rates "
+        "WHERE rate_date BETWEEN ? AND ? ORDER BY rate_date, currency"
+    ),
+    "products_eur.csv": (
+        "SELECT day, product_id, title, category, price_usd, price_eur, usd_per_eur::DOUBLE AS usd_per_eur, "
+        "rate_date, rating_rate, rating_count FROM marts.products_eur "
+        "WHERE day BETWEEN ? AND ? AND category = ? ORDER BY day, product_id"
+    ),
+    "top_products_daily.csv": (
+        "SELECT day, rank, product_id, title, category, rating_rate, rating_count, price_usd, price_eur, rate_date "
+        "FROM marts.top_products_daily WHERE day BETWEEN ? AND ? AND category = ? ORDER BY day, rank"
+    ),
+}
+
+
+def export_outputs(con: duckdb.DuckDBPyConnection, params: RunParameters, output_dir: Path) -> list[Path]:
+    arguments = {
+        "exchange_rates.csv": [params.rates_start_date, params.end_date],
+        "products_eur.csv": [params.start_date, params.end_date, params.category],
+        "top_products_daily.csv": [params.start_date, params.end_date, params.category],
+    }
+    return [export_csv(con, query, arguments[name], output_dir / name) for name, query in OUTPUT_QUERIES.items()]
