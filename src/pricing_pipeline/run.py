@@ -20,7 +20,7 @@ class Run:
         days = len(p.days)
         return (
             f"run {p.run_id}: {p.category!r}, {p.start_date}..{p.end_date} ({days} day{'s' * (days != 1)}), "
-            f"source {p.source}, writing to {relative_to_root(self.paths.data_dir)}/"
+            f"source {p.source}"
         )
 
 
