@@ -63,6 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a notebook cell may run before the run fails (default: %(default)s)",
     )
     parser.add_argument("--log-output", action="store_true", help="stream the notebooks' output to the log")
+    parser.add_argument(
+        "--skip-reconciliation",
+        action="store_true",
+        help="do not re-read the source after the load to compare it with the warehouse "
+        "(by default a difference in product ids, count or sum of prices fails the run)",
+    )
+    parser.add_argument(
+        "--backup-dir",
+        default="",
+        help="where the warehouse is exported as Parquet after each successful run "
+        "(default: $PIPELINE_BACKUP_DIR, else <data dir>/backups; the newest 7 are kept)",
+    )
     return parser
 
 
@@ -73,6 +85,9 @@ def print_summary(record) -> None:
     print(f"outputs: {relative_to_root(record.data_dir / 'output')}/")
     for table, rows in record.rows_written.items():
         print(f"  {table}: {rows} rows for the run's days")
+    if record.reconciliation is not None:
+        print(f"reconciled with the source: {', '.join(record.reconciliation['check_name'])} agree")
+    print(f"backup:  {relative_to_root(record.backup)}/")
     with connect(record.data_dir / "warehouse.duckdb") as con:
         top = top_products_frame(con, params)
     days = sorted(top["day"].unique())
@@ -96,7 +111,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     data_dir = resolve_data_dir(args.data_dir)
     try:
-        record = run_pipeline(params, data_dir, args.cell_timeout, args.log_output)
+        record = run_pipeline(
+            params,
+            data_dir,
+            args.cell_timeout,
+            args.log_output,
+            reconciliation=not args.skip_reconciliation,
+            backup_dir=args.backup_dir,
+        )
     except RunFailed as error:
         print(f"run {params.run_id} FAILED\n{error}", file=sys.stderr)
         return 1

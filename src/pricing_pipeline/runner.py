@@ -12,19 +12,22 @@ import fcntl
 import json
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
 import pandas as pd
 
 from .parameters import RunParameters, validate_parameters
-from .paths import PROJECT_ROOT, relative_to_root, resolve_data_dir
-from .warehouse import connect, rows_for_days, sql_text
+from .parsing import BodyError, parse_products
+from .paths import PROJECT_ROOT, RunPaths, relative_to_root, resolve_data_dir
+from .sources import SourceError, fetch_products
+from .warehouse import connect, export_backup, land_response, reconcile, rows_for_days, sql_text
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 PIPELINE = ("01_extract.ipynb", "02_transform.ipynb")
 DEFAULT_CELL_TIMEOUT = 600
+BACKUP_DIR_ENV = "PIPELINE_BACKUP_DIR"
 
 
 class RunFailed(RuntimeError):
@@ -41,6 +44,8 @@ class RunRecord:
     rows_written: dict | None = None
     error: str | None = None
     executed: list[Path] = field(default_factory=list)
+    reconciliation: pd.DataFrame | None = None
+    backup: Path | None = None
 
     @property
     def folder(self) -> Path:
@@ -139,14 +144,55 @@ def _write_run_log(record: RunRecord) -> None:
         con.execute(sql_text("ops/run_log.sql"))
 
 
+def backup_root(data_dir: Path, backup_dir: str = "") -> Path:
+    """Where warehouse backups go: --backup-dir, else $PIPELINE_BACKUP_DIR, else <data dir>/backups.
+
+    In production this is another disk or a bucket mount, so that losing the warehouse's disk
+    loses nothing.
+    """
+    chosen = backup_dir or os.environ.get(BACKUP_DIR_ENV, "")
+    return Path(chosen) if chosen else data_dir / "backups"
+
+
+def reconcile_with_source(params: RunParameters, data_dir: Path) -> pd.DataFrame:
+    """Re-read the source's current products and compare them with the snapshot the run wrote.
+
+    The body is landed like any other (as products_recheck), then parsed by the same code. Any
+    disagreement (ids, count, sum of prices) is a change the run does not explain: the run fails.
+    """
+    paths = RunPaths(data_dir, params.run_id)
+    try:
+        response = fetch_products(params)
+        response = replace(response, name="products_recheck")
+        land_response(response, paths.raw, paths.warehouse, params.run_id)
+        source_products = parse_products(response, params)
+    except (SourceError, BodyError) as error:
+        raise RunFailed(f"reconciliation could not re-read the source: {error}") from error
+    with connect(paths.warehouse) as con:
+        checks = reconcile(con, params, source_products)
+    disagreeing = checks[~checks["agrees"]]
+    if len(disagreeing):
+        lines = [
+            f"  {row.check_name}: source {row.source_value}, warehouse {row.warehouse_value} {row.detail}".rstrip()
+            for row in disagreeing.itertuples()
+        ]
+        raise RunFailed(
+            f"reconciliation: the source no longer matches the snapshot of {params.end_date} "
+            "(see ops.reconciliation):\n" + "\n".join(lines)
+        )
+    return checks
+
+
 def run_pipeline(
     params: RunParameters,
     data_dir: Path,
     cell_timeout: int = DEFAULT_CELL_TIMEOUT,
     log_output: bool = False,
     notebooks: tuple[str, ...] = PIPELINE,
+    reconciliation: bool = True,
+    backup_dir: str = "",
 ) -> RunRecord:
-    """Execute the notebooks in order; raises RunFailed (after keeping the record) if one fails."""
+    """Execute the notebooks in order, reconcile, back up; raises RunFailed (record kept) on failure."""
     import papermill
 
     record = RunRecord(params, data_dir, dt.datetime.now(dt.timezone.utc))
@@ -174,12 +220,20 @@ def run_pipeline(
                 finally:
                     if executed.exists():
                         render_html(executed)
-            record.status = "succeeded"
+            if reconciliation:
+                try:
+                    record.reconciliation = reconcile_with_source(params, data_dir)
+                except RunFailed as error:
+                    record.status, record.error = "failed", str(error)
+                    raise
             with connect(data_dir / "warehouse.duckdb") as con:
                 record.rows_written = rows_for_days(con, params)
+            record.status = "succeeded"
         finally:
             record.ended_at = dt.datetime.now(dt.timezone.utc)
             _write_run_log(record)
+        # After the run log, so that the backup holds the complete record of this run.
+        record.backup = export_backup(data_dir / "warehouse.duckdb", backup_root(data_dir, backup_dir), params.run_id)
     return record
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -256,3 +257,57 @@ def export_outputs(con: duckdb.DuckDBPyConnection, params: RunParameters, output
         "top_products_daily.csv": [params.start_date, params.end_date, params.category],
     }
     return [export_csv(con, query, arguments[name], output_dir / name) for name, query in OUTPUT_QUERIES.items()]
+
+
+def reconcile(con: duckdb.DuckDBPyConnection, params: RunParameters, source_products: pd.DataFrame) -> pd.DataFrame:
+    """Compare the source's current products with the snapshot the run wrote; one row per check."""
+    run = pd.DataFrame([{"run_id": params.run_id, "snapshot_date": params.end_date, "category": params.category}])
+    con.register("reconciliation_run", run)
+    con.register("source_products", source_products)
+    try:
+        con.execute(sql_text("ops/reconciliation.sql"))
+    finally:
+        con.unregister("reconciliation_run")
+        con.unregister("source_products")
+    return con.execute(
+        "SELECT check_name, source_value, warehouse_value, detail, agrees FROM ops.reconciliation "
+        "WHERE run_id = ? ORDER BY check_name",
+        [params.run_id],
+    ).df()
+
+
+def export_backup(warehouse: Path, backup_root: Path, run_id: str, keep: int = 7) -> Path:
+    """Copy the whole warehouse as Parquet (EXPORT DATABASE) to backup_root/<run_id>/.
+
+    The export goes to a temporary folder renamed when complete, so a backup folder is always
+    whole; only the newest `keep` backups are kept.
+    """
+    backup_root.mkdir(parents=True, exist_ok=True)
+    target = backup_root / run_id
+    partial = backup_root / f".{run_id}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    with connect(warehouse) as con:
+        con.execute(f"EXPORT DATABASE '{_quoted(partial)}' (FORMAT parquet)")
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)
+    backups = sorted((p for p in backup_root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                     key=lambda p: p.stat().st_mtime)
+    for old in backups[:-keep]:
+        shutil.rmtree(old)
+    return target
+
+
+def restore_backup(backup: Path, warehouse: Path) -> Path:
+    """Rebuild a warehouse file from a backup folder (IMPORT DATABASE); the file must not exist."""
+    if warehouse.exists():
+        raise FileExistsError(f"{warehouse} exists; restore into a new file, then swap it in")
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(f"IMPORT DATABASE '{_quoted(backup)}'")
+    finally:
+        con.close()
+    return warehouse
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
