@@ -11,6 +11,9 @@ from .target_calendar import last_target_day_on_or_before
 FIRST_ECB_RATE_DATE = dt.date(1999, 1, 4)
 SOURCES = ("recorded", "live", "offline")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# Only the extended calendar form: Python 3.11 would also read 20240212 or 2024-W07-1.
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+CATEGORY_MAX_LENGTH = 200
 
 
 class ParameterError(ValueError):
@@ -19,6 +22,8 @@ class ParameterError(ValueError):
 
 def parse_day(name: str, value: str) -> dt.date:
     try:
+        if not _DAY.match(str(value)):
+            raise ValueError(value)
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise ParameterError(
@@ -56,19 +61,25 @@ def validate_parameters(
     today = today or dt.datetime.now(dt.timezone.utc).date()
     start = parse_day("start_date", start_date)
     end = parse_day("end_date", end_date or start_date)
+    accepted = f"accepted: {FIRST_ECB_RATE_DATE} up to today ({today})"
     for name, day in (("start_date", start), ("end_date", end)):
         if day < FIRST_ECB_RATE_DATE:
             raise ParameterError(
-                f"{name}={day} is before {FIRST_ECB_RATE_DATE}, the first day of ECB reference rates"
+                f"{name}={day} is before {FIRST_ECB_RATE_DATE}, the first day of ECB reference rates; {accepted}"
             )
         if day > today:
-            raise ParameterError(f"{name}={day} is in the future (today is {today}); rates do not exist yet")
+            raise ParameterError(f"{name}={day} is in the future; rates do not exist yet; {accepted}")
     if end < start:
-        raise ParameterError(f"end_date={end} is before start_date={start}; a range runs from start to end")
+        raise ParameterError(f"end_date={end} is before start_date={start}; a range runs from start to end (accepted: end_date on or after start_date)")
     if source not in SOURCES:
         raise ParameterError(f"source={source!r} is unknown; accepted: {', '.join(SOURCES)}")
     if not isinstance(category, str) or not category.strip():
         raise ParameterError("category is empty; give a Fake Store category such as \"women's clothing\"")
+    if len(category) > CATEGORY_MAX_LENGTH or not category.isprintable():
+        raise ParameterError(
+            f"category {category[:40]!r}{'...' * (len(category) > 40)} is not usable; expected printable text of at most "
+            f"{CATEGORY_MAX_LENGTH} characters, such as \"women's clothing\""
+        )
     run_id = run_id or f"{source}_{start}_{end}"
     if not _RUN_ID.match(run_id):
         raise ParameterError(

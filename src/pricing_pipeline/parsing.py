@@ -30,6 +30,10 @@ PRODUCT_COLUMNS = [
 ]
 # The warehouse keeps rates as DECIMAL(18, 6): the ECB publishes at most 6 decimals.
 RATE_DECIMALS = 6
+# The largest values the warehouse columns hold: DECIMAL(18,6), DECIMAL(10,2), INTEGER.
+RATE_LIMIT = Decimal(10) ** 12
+PRICE_LIMIT = Decimal(10) ** 8
+COUNT_LIMIT = 2**31 - 1
 
 
 class BodyError(ValueError):
@@ -37,6 +41,8 @@ class BodyError(ValueError):
 
 
 def _decode_json(response: RawResponse) -> Any:
+    if not response.body.strip():
+        raise BodyError(f"{response.request}: body is empty; expected JSON")
     try:
         return json.loads(response.body, parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -48,15 +54,25 @@ def _fail(response: RawResponse, where: str, problem: str) -> BodyError:
     return BodyError(f"{response.request}: {where}: {problem}")
 
 
-def _decimal(value: Any) -> Decimal | None:
-    """The exact number of a JSON or CSV value, or None when it is not a finite number."""
+def _decimal(value: Any, text_allowed: bool = False) -> Decimal | None:
+    """The exact number of a JSON or CSV value, or None when it is not a finite number.
+
+    JSON numbers arrive as int or Decimal; text ("1.07") counts only where text_allowed.
+    """
     if isinstance(value, bool) or value is None:
+        return None
+    if not isinstance(value, (int, Decimal)) and not (text_allowed and isinstance(value, str)):
         return None
     try:
         number = Decimal(str(value))
     except InvalidOperation:
         return None
     return number if number.is_finite() else None
+
+
+def _shown(value: Any) -> str:
+    """A body's value as a message shows it: numbers as written in the body, anything else as repr."""
+    return str(value) if isinstance(value, Decimal) else repr(value)
 
 
 def _decimals(number: Decimal) -> int:
@@ -70,13 +86,17 @@ def _rates_from_json(response: RawResponse) -> dict[str, dict[str, Any]]:
     body = _decode_json(response)
     if not isinstance(body, dict):
         raise _fail(response, "body", f"expected an object, got {type(body).__name__}")
+    if "amount" in body and _decimal(body["amount"], text_allowed=True) != 1:
+        raise _fail(response, "field 'amount'", f"is {_shown(body['amount'])}; expected 1 (rates for one euro)")
     if body.get("base") != "EUR":
         raise _fail(response, "field 'base'", f"is {body.get('base')!r}; expected 'EUR'")
     rates = body.get("rates")
     if not isinstance(rates, dict) or not rates:
         raise _fail(response, "field 'rates'", "is missing or empty")
     if "date" in body:  # the one-day shape: {"date": d, "rates": {currency: rate}}
-        return {str(body["date"]): rates}
+        if not isinstance(body["date"], str):
+            raise _fail(response, "field 'date'", f"is {body['date']!r}; expected a date (YYYY-MM-DD)")
+        return {body["date"]: rates}
     return rates  # the range shape: {"rates": {date: {currency: rate}}}
 
 
@@ -106,6 +126,8 @@ def parse_exchange_rates(response: RawResponse, params: RunParameters) -> pd.Dat
     rows = []
     for day_text, day_rates in by_date.items():
         try:
+            if not (len(day_text) == 10 and day_text[4] == day_text[7] == "-"):
+                raise ValueError(day_text)
             day = dt.date.fromisoformat(day_text)
         except ValueError:
             raise _fail(response, f"rates date {day_text!r}", "is not a date (YYYY-MM-DD)") from None
@@ -115,12 +137,19 @@ def parse_exchange_rates(response: RawResponse, params: RunParameters) -> pd.Dat
                 f"rates date {day}",
                 f"is outside the range asked for ({params.rates_start_date}..{params.end_date})",
             )
-        if not isinstance(day_rates, dict) or "USD" not in day_rates:
+        if not isinstance(day_rates, dict):
+            raise _fail(
+                response, f"rates of {day}", f"are {type(day_rates).__name__}; expected an object of currency: rate"
+            )
+        if "USD" not in day_rates:
             raise _fail(response, f"rates of {day}", "have no USD rate, which every price needs")
         for currency, value in day_rates.items():
-            rate = _decimal(value)
+            # Numeric text ("1.0773") is read as the decimal it spells, in CSV and JSON alike.
+            rate = _decimal(value, text_allowed=True)
             if rate is None or rate <= 0:
-                raise _fail(response, f"rate {currency} on {day}", f"is {value!r}; expected a positive number")
+                raise _fail(response, f"rate {currency} on {day}", f"is {_shown(value)}; expected a positive number")
+            if rate >= RATE_LIMIT:
+                raise _fail(response, f"rate {currency} on {day}", f"is {_shown(value)}; expected less than {RATE_LIMIT:,}")
             if _decimals(rate) > RATE_DECIMALS:
                 raise _fail(response, f"rate {currency} on {day}", f"has more than {RATE_DECIMALS} decimals")
             rows.append((day, "EUR", str(currency), float(rate)))
@@ -152,17 +181,21 @@ def _product_row(response: RawResponse, index: int, record: Any, category: str) 
         if value is None:
             raise _fail(response, where, f"field '{label}' is missing or null")
         if kind is int and (isinstance(value, bool) or not isinstance(value, (int,))):
-            raise _fail(response, where, f"field '{label}' is {value!r}; expected an integer")
+            raise _fail(response, where, f"field '{label}' is {_shown(value)}; expected an integer")
         if kind is str and not isinstance(value, str):
-            raise _fail(response, where, f"field '{label}' is {value!r}; expected text")
+            raise _fail(response, where, f"field '{label}' is {_shown(value)}; expected text")
         if kind is dict and not isinstance(value, dict):
-            raise _fail(response, where, f"field '{label}' is {value!r}; expected an object")
+            raise _fail(response, where, f"field '{label}' is {_shown(value)}; expected an object")
         return value
 
     product_id = field("id", int)
+    if not 0 < product_id <= COUNT_LIMIT:
+        raise _fail(response, where, f"field 'id' is {product_id}; expected a positive integer")
     price = _decimal(field("price", object))
     if price is None or price <= 0:
-        raise _fail(response, where, f"field 'price' is {record['price']!r}; expected a positive number")
+        raise _fail(response, where, f"field 'price' is {_shown(record['price'])}; expected a positive number")
+    if price >= PRICE_LIMIT:
+        raise _fail(response, where, f"field 'price' is {price}; expected less than {PRICE_LIMIT:,}")
     if _decimals(price) > 2:
         raise _fail(response, where, f"field 'price' is {price}; expected whole cents")
     record_category = field("category", str)
@@ -171,10 +204,10 @@ def _product_row(response: RawResponse, index: int, record: Any, category: str) 
     rating = field("rating", dict)
     rate = _decimal(field("rate", object, rating, "rating.rate"))
     if rate is None or not 0 <= rate <= 5:
-        raise _fail(response, where, f"field 'rating.rate' is {rating['rate']!r}; expected a number in 0..5")
+        raise _fail(response, where, f"field 'rating.rate' is {_shown(rating['rate'])}; expected a number in 0..5")
     count = field("count", int, rating, "rating.count")
-    if count < 0:
-        raise _fail(response, where, f"field 'rating.count' is {count}; expected 0 or more")
+    if not 0 <= count <= COUNT_LIMIT:
+        raise _fail(response, where, f"field 'rating.count' is {count}; expected 0 or more (at most {COUNT_LIMIT})")
     return (
         product_id,
         field("title", str),
@@ -195,8 +228,15 @@ def parse_products(response: RawResponse, params: RunParameters) -> pd.DataFrame
     if not body:
         raise _fail(response, "body", f"the category {params.category!r} has no products")
     rows = [_product_row(response, i, record, params.category) for i, record in enumerate(body)]
+    first_record: dict[int, int] = {}
+    repeats: list[tuple[int, int, int]] = []  # (record, product id, first record with that id)
+    for index, row in enumerate(rows):
+        first = first_record.setdefault(row[0], index)
+        if first != index:
+            repeats.append((index, row[0], first))
+    if repeats:
+        duplicated = sorted({product_id for _, product_id, _ in repeats})
+        detail = "; ".join(f"record {index} repeats the id of record {first}" for index, _, first in repeats)
+        raise _fail(response, "field 'id'", f"duplicate product ids {duplicated} ({detail})")
     frame = pd.DataFrame(rows, columns=PRODUCT_COLUMNS)
-    duplicated = frame.loc[frame["product_id"].duplicated(), "product_id"].tolist()
-    if duplicated:
-        raise _fail(response, "field 'id'", f"duplicate product ids {sorted(set(duplicated))}")
     return frame.sort_values("product_id", ignore_index=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import functools
 import json
 import os
 from contextlib import contextmanager
@@ -98,12 +99,20 @@ def notebook_parameters(params: RunParameters, data_dir: Path) -> dict:
     }
 
 
+@functools.lru_cache(maxsize=1)
+def _html_exporter():
+    """One exporter for every notebook of a run: its templates are compiled once, not per notebook
+    (a new exporter per notebook was a third of the run's cost above the floor; same pages)."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter()
+
+
 def render_html(notebook: Path) -> Path:
     """The executed notebook as a page a reviewer opens without Jupyter."""
     import nbformat
-    from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    body, _ = _html_exporter().from_notebook_node(nbformat.read(notebook, as_version=4))
     html = notebook.with_suffix(".html")
     html.write_text(body, encoding="utf-8")
     return html
@@ -240,17 +249,15 @@ def run_pipeline(
 def parameters_for(
     date: str | None, start: str | None, end: str | None, category: str, source: str, run_id: str | None
 ) -> RunParameters:
+    """The run's parameters from the runner's options: one day, a range, or yesterday by default."""
     if date and (start or end):
         raise ValueError("give either --date or --start/--end, not both")
-    if date:
-        start = end = date
-    if not start:
-        start = end = default_run_date().isoformat()
-    end = end or start
-    checked = validate_parameters(start, end, category, source, "placeholder")
-    return validate_parameters(
-        start, end, category, source, run_id or new_run_id(source, checked.start_date, checked.end_date)
-    )
+    start = date or start or default_run_date().isoformat()
+    end = date or end or start
+    params = validate_parameters(start, end, category, source, run_id or "")
+    if run_id:
+        return params
+    return replace(params, run_id=new_run_id(source, params.start_date, params.end_date))
 
 
 __all__ = ["RunFailed", "RunRecord", "default_run_date", "parameters_for", "run_pipeline", "resolve_data_dir"]
