@@ -1,0 +1,75 @@
+"""scripts/benchmark.py --quick: the benchmark runs end to end and its results agree.
+
+Small sizes and one repetition, so the times mean nothing here and are not checked; what is
+checked is that the script still works against the pipeline: DuckDB and pandas rank the generated
+table identically, a live run asks the same number of requests whatever its span, and the JSON
+report holds every figure.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import PROJECT_ROOT
+
+BENCHMARK = PROJECT_ROOT / "scripts" / "benchmark.py"
+STATS = {"median", "min", "max", "runs"}
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    output = tmp_path_factory.mktemp("bench")
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARK), "--quick", "--output", str(output)],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return json.loads((output / "benchmark-quick.json").read_text(encoding="utf-8")), result.stdout
+
+
+def test_report_has_every_section_and_figure(quick):
+    report, _ = quick
+    assert report["mode"] == "quick" and report["agree"] is True
+    assert {"cores", "memory_gib", "python", "duckdb", "pandas"} <= set(report["machine"])
+    assert STATS <= set(report["daily"]["run"]) and STATS <= set(report["daily"]["floor"])
+    assert report["daily"]["ratio"]["median"] > 0
+    assert {"day", "month"} <= set(report["backfill"])
+    for span in report["backfill"].values():
+        assert STATS <= set(span["seconds"]) and span["ratio_to_day"]["median"] > 0
+    scale = report["scale"]
+    for key in ("duckdb_full", "pandas", "incremental", "duckdb_full_rss_mb"):
+        assert STATS <= set(scale[key]), key
+    assert scale["speedup"] > 0 and scale["incremental_ratio"] > 0
+    assert report["memory"]["day"]["largest_process_mb"]["median"] > 0
+    names = {target["name"] for target in report["targets"]}
+    assert {"daily run / floor", "pandas / DuckDB full build", "DuckDB == pandas"} <= names
+
+
+def test_duckdb_and_pandas_rank_the_generated_table_identically(quick):
+    report, _ = quick
+    scale = report["scale"]
+    check = scale["check"]
+    assert check["equal"] is True
+    assert check["only_in_duckdb"] == 0 and check["only_in_pandas"] == 0
+    assert check["rows"] == 5 * scale["days"]  # 5 per day, one category
+    assert scale["rows"] == scale["products"] * scale["days"]
+
+
+def test_live_runs_ask_the_same_requests_whatever_the_span(quick):
+    report, _ = quick
+    spans = report["requests"]["spans"]
+    assert set(spans) == {"day", "month", "year"}
+    assert spans["year"]["days"] == 365
+    totals = {span["total"] for span in spans.values()}
+    assert len(totals) == 1 and report["requests"]["constant"] is True
+    for span in spans.values():
+        assert span["frankfurter"] == 1  # one range request, whatever the number of days
+        assert span["fakestore"] >= 1
+
+
+def test_table_is_printed(quick):
+    _, stdout = quick
+    assert "daily run / floor" in stdout and "targets:" in stdout
