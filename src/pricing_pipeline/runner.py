@@ -12,6 +12,7 @@ import fcntl
 import functools
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -205,8 +206,11 @@ def run_pipeline(
     import papermill
 
     record = RunRecord(params, data_dir, dt.datetime.now(dt.timezone.utc))
-    with exclusive_run(data_dir):
+    # HTML pages are rendered on a thread while the next step runs (the kernels are separate
+    # processes, so the runner is idle meanwhile); the run waits for them before it ends.
+    with exclusive_run(data_dir), ThreadPoolExecutor(max_workers=1) as html_renderer:
         record.folder.mkdir(parents=True, exist_ok=True)
+        pages = []
         try:
             for name in notebooks:
                 executed = record.folder / name
@@ -228,7 +232,7 @@ def run_pipeline(
                     raise RunFailed(record.error) from error
                 finally:
                     if executed.exists():
-                        render_html(executed)
+                        pages.append(html_renderer.submit(render_html, executed))
             if reconciliation:
                 try:
                     record.reconciliation = reconcile_with_source(params, data_dir)
@@ -241,6 +245,8 @@ def run_pipeline(
         finally:
             record.ended_at = dt.datetime.now(dt.timezone.utc)
             _write_run_log(record)
+            for page in pages:
+                page.result()
         # After the run log, so that the backup holds the complete record of this run.
         record.backup = export_backup(data_dir / "warehouse.duckdb", backup_root(data_dir, backup_dir), params.run_id)
     return record
