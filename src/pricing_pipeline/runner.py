@@ -115,7 +115,8 @@ def started_kernels(count: int) -> Iterator[list]:
 
     A kernel takes most of a second to start; started together, the later notebooks' kernels boot
     while the first notebook runs instead of after it. Each notebook still gets a fresh kernel
-    of its own, started in notebooks/ as papermill would, and every kernel is shut down at the end.
+    of its own, started in notebooks/ as papermill would. run_notebooks stops each kernel as soon
+    as its notebook is done (a finished kernel holds its memory); any left are stopped here.
     """
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
@@ -132,8 +133,15 @@ def started_kernels(count: int) -> Iterator[list]:
         yield kernels
     finally:
         for kernel in kernels:
-            if kernel.has_kernel:
-                run_sync(kernel.shutdown_kernel)(now=True)
+            shut_down(kernel)
+
+
+def shut_down(kernel) -> None:
+    """Stop a kernel now (its notebook is done); a kernel already stopped is left alone."""
+    from jupyter_core.utils import run_sync
+
+    if kernel.has_kernel:
+        run_sync(kernel.shutdown_kernel)(now=True)
 
 
 def render_html(notebook: Path) -> Path:
@@ -252,6 +260,7 @@ def run_notebooks(
         except Exception as error:
             raise RunFailed(_failure_message(executed, error)) from error
         finally:
+            shut_down(kernel)
             if executed.exists():
                 on_executed(executed)
 
