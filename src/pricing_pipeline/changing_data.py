@@ -24,6 +24,7 @@ import duckdb
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from . import warehouse
 from .parameters import validate_parameters
 from .parsing import parse_products
 from .paths import SQL_DIR
@@ -61,8 +62,8 @@ RETURN_DAY = 5  # a customer returns one unit of an earlier order line
 MIN_DAYS = RETURN_DAY + 1
 
 
-class ChangingDataError(RuntimeError):
-    """A data test of the week failed: the day's load was rolled back."""
+# A data test of the week failed: the day's load was rolled back.
+ChangingDataError = warehouse.DataTestError
 
 
 # ---------------------------------------------------------------- the source system
@@ -255,13 +256,7 @@ def reset_watermark(con: duckdb.DuckDBPyConnection) -> None:
 
 def run_data_tests(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Failing rows of each query of sql/changing_data/tests/; raises if any query returns a row."""
-    failures = {}
-    for test in sorted((SQL_DIR / SQL_FOLDER / "tests").glob("*.sql")):
-        rows = con.execute(test.read_text(encoding="utf-8")).fetchall()
-        failures[test.stem] = len(rows)
-        if rows:
-            raise ChangingDataError(f"{test.stem}: {len(rows)} failing row(s), e.g. {rows[:3]}; the day was rolled back")
-    return failures
+    return warehouse.run_data_tests(con, SQL_DIR / SQL_FOLDER / "tests")
 
 
 def _actions(rows: list[tuple]) -> dict[str, int]:
@@ -283,20 +278,9 @@ def load_day(
         "incoming_listing": source.listing(day),
         "incoming_order_events": events,
     }
-    for name, frame in inputs.items():
-        con.register(name, frame)
-    try:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            results = {name: con.execute(sql_text(name)).fetchall() for name in LOAD_ORDER}
-            run_data_tests(con)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        for name in inputs:
-            con.unregister(name)
+    with warehouse.transaction(con, inputs):
+        results = {name: con.execute(sql_text(name)).fetchall() for name in LOAD_ORDER}
+        run_data_tests(con)
     dim = _actions(results["dim_products_history.sql"])
     fct = _actions(results["fct_sales.sql"])
     late = sum(1 for action, _, event_date in results["fct_sales.sql"] if action == "INSERT" and event_date < day)

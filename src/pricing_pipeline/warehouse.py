@@ -83,11 +83,11 @@ def land_raw_response(con: duckdb.DuckDBPyConnection, response: RawResponse, run
         con.unregister("incoming_response")
 
 
-def run_data_tests(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Run every query of sql/tests; returns failing-row counts and raises if any is not zero."""
+def run_data_tests(con: duckdb.DuckDBPyConnection, folder: Path = SQL_DIR / "tests") -> dict[str, int]:
+    """Run every query of a data-test folder; returns failing-row counts and raises if any is not zero."""
     failures: dict[str, int] = {}
     shown: list[str] = []
-    for test in sorted((SQL_DIR / "tests").glob("*.sql")):
+    for test in sorted(folder.glob("*.sql")):
         rows = con.execute(test.read_text(encoding="utf-8")).fetchall()
         failures[test.stem] = len(rows)
         if rows:
@@ -95,6 +95,24 @@ def run_data_tests(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     if shown:
         raise DataTestError("data tests failed, nothing was loaded:\n  " + "\n  ".join(shown))
     return failures
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection, inputs: dict[str, pd.DataFrame]) -> Iterator[None]:
+    """Expose the frames as views to one transaction: committed if the block ends, rolled back if it raises."""
+    for name, frame in inputs.items():
+        con.register(name, frame)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        for name in inputs:
+            con.unregister(name)
 
 
 def load_run(
@@ -110,22 +128,11 @@ def load_run(
         "run_days": pd.DataFrame({"day": pd.to_datetime(params.days).date}),
         "run_category": pd.DataFrame({"category": [params.category]}),
     }
-    for name, frame in inputs.items():
-        con.register(name, frame)
-    try:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for model in MODELS:
-                con.execute(sql_text(model))
-            run_data_tests(con)
-            written = rows_for_days(con, params)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        for name in inputs:
-            con.unregister(name)
+    with transaction(con, inputs):
+        for model in MODELS:
+            con.execute(sql_text(model))
+        run_data_tests(con)
+        written = rows_for_days(con, params)
     return written
 
 
