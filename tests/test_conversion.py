@@ -1,28 +1,28 @@
 """EUR prices in cents: marts.products_eur against an independent computation from the ECB figures.
 
 Expected values: Decimal(price_usd) / Decimal(USD per EUR), quantized to 0.01 with ROUND_HALF_UP,
-the rate read here from the ECB history file with the csv module. A second method checks the same
-cents without any division: c is price/rate rounded half-up iff (c - 1/2) * rate <= price <
-(c + 1/2) * rate.
+the rate read from the ECB history file with the csv module (tests/ecb_reference.py). A second
+method checks the same cents without any division: c is price/rate rounded half-up iff
+(c - 1/2) * rate <= price < (c + 1/2) * rate.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import random
-import zipfile
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import pandas as pd
 import pytest
+import ecb_reference
+from case_data import CASE_PRODUCTS, load_case
 from conftest import RECORDINGS
+from ecb_reference import rate_in_force
 
 from pricing_pipeline.parameters import validate_parameters
 from pricing_pipeline.parsing import PRODUCT_COLUMNS, RATE_COLUMNS, parse_exchange_rates, parse_products
-from pricing_pipeline.sources import RawResponse, ecb_history_zip, fetch_exchange_rates
+from pricing_pipeline.sources import RawResponse, fetch_exchange_rates
 from pricing_pipeline.warehouse import connect, load_run
 
 CENT = Decimal("0.01")
@@ -49,24 +49,7 @@ def to_cents(amount: Decimal) -> int:
 @pytest.fixture(scope="module")
 def ecb_table() -> dict[dt.date, dict[str, Decimal]]:
     """Every row of the ECB history file, read with the csv module: {date: {currency: rate}}."""
-    with zipfile.ZipFile(ecb_history_zip()) as archive:
-        text = archive.read("eurofxref-hist.csv").decode("utf-8")
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader)
-    return {
-        dt.date.fromisoformat(cells[0]): {
-            currency: Decimal(value)
-            for currency, value in zip(header[1:], cells[1:])
-            if currency and value not in ("", "N/A")
-        }
-        for cells in reader
-    }
-
-
-def usd_in_force(ecb_table, day: dt.date) -> tuple[dt.date, Decimal]:
-    """The latest ECB USD rate on or before day, found by a plain search of the file's dates."""
-    published = max(d for d in ecb_table if d <= day)
-    return published, ecb_table[published]["USD"]
+    return ecb_reference.ecb_table()
 
 
 def products_eur_rows(con) -> list[dict]:
@@ -96,27 +79,21 @@ def usd_rates_frame(rates: dict[str, str]) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def case_rows(tmp_path_factory) -> list[dict]:
-    params = validate_parameters("2024-02-12", "2024-02-13", CATEGORY, "recorded", "case", today=TODAY)
-    rates_body = (RECORDINGS / "frankfurter" / "2024-02-12..2024-02-13.json").read_bytes()
-    products_body = (RECORDINGS / "fakestore" / "products_category_womens_clothing.json").read_bytes()
-    rates = parse_exchange_rates(RawResponse("exchange_rates", "r", rates_body, "json", "recorded", None), params)
-    products = parse_products(RawResponse("products", "p", products_body, "json", "recorded", None), params)
     with connect(tmp_path_factory.mktemp("case") / "w.duckdb") as con:
-        load_run(con, params, rates, products)
+        load_case(con)
         return products_eur_rows(con)
 
 
 @pytest.fixture(scope="module")
 def case_prices() -> dict[int, Decimal]:
-    records = json.loads((RECORDINGS / "fakestore" / "products_category_womens_clothing.json").read_bytes(),
-                         parse_float=Decimal)
+    records = json.loads(CASE_PRODUCTS.read_bytes(), parse_float=Decimal)
     return {record["id"]: Decimal(str(record["price"])) for record in records}
 
 
-def test_case_eur_prices_equal_the_decimal_half_up_conversion_of_the_ecb_rate(case_rows, case_prices, ecb_table):
+def test_case_eur_prices_equal_the_decimal_half_up_conversion_of_the_ecb_rate(case_rows, case_prices):
     expected = {}
     for day in (dt.date(2024, 2, 12), dt.date(2024, 2, 13)):
-        rate_date, usd = usd_in_force(ecb_table, day)
+        rate_date, usd = rate_in_force(day)
         for pid, price in case_prices.items():
             expected[(day, pid)] = (to_cents(price), cents_half_up(price, usd), usd, rate_date)
     actual = {

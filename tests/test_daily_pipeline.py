@@ -1,26 +1,25 @@
 """The runner as a scheduler uses it: any day or range, re-run safely, failures recorded.
 
-Expected rates and rate dates are read straight from the ECB history file by this module's own
-CSV reading (the last published day on or before each day), not by the package's parser.
+Expected rates and rate dates are read straight from the ECB history file by the tests' own
+CSV reading (ecb_reference.rate_in_force: the last published day on or before each day), not by
+the package's parser.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-import shutil
 import subprocess
 import sys
 import zipfile
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import RUNNER
+from ecb_reference import rate_in_force
+from warehouse_queries import query, warehouse_hash
 
 from pricing_pipeline.sources import ecb_history_zip
 from pricing_pipeline.warehouse import content_hash
@@ -38,38 +37,6 @@ def run(data_dir: Path, *args: str, env: dict | None = None) -> subprocess.Compl
         timeout=600,
         env={**os.environ, **(env or {})},
     )
-
-
-def query(data_dir: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def warehouse_hash(data_dir: Path) -> str:
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        return content_hash(con)
-    finally:
-        con.close()
-
-
-@lru_cache(maxsize=1)
-def ecb_usd_rates() -> dict[dt.date, Decimal]:
-    with zipfile.ZipFile(ecb_history_zip()) as archive:
-        text = archive.read("eurofxref-hist.csv").decode("utf-8")
-    return {
-        dt.date.fromisoformat(row["Date"]): Decimal(row["USD"])
-        for row in csv.DictReader(io.StringIO(text))
-        if row["USD"] not in ("", "N/A")
-    }
-
-
-def rate_in_force(day: dt.date) -> tuple[dt.date, Decimal]:
-    published = max(d for d in ecb_usd_rates() if d <= day)
-    return published, ecb_usd_rates()[published]
 
 
 def prices_by_day(data_dir: Path) -> dict[dt.date, tuple[dt.date, Decimal]]:

@@ -28,10 +28,10 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-import duckdb
 import pytest
 from conftest import PROJECT_ROOT, RUNNER
 from fault_server import Drop, FaultServer, Hang, Respond, Truncate
+from warehouse_queries import query, warehouse_hash
 
 from pricing_pipeline import sources
 from pricing_pipeline.parameters import ParameterError, validate_parameters
@@ -46,7 +46,7 @@ from pricing_pipeline.sources import (
     load_landed,
     read_ecb_history,
 )
-from pricing_pipeline.warehouse import content_hash, land_response
+from pricing_pipeline.warehouse import land_response
 
 DAY = "2024-02-14"  # the faulty runs' day: not in the baseline warehouse
 CATEGORY = "women's clothing"
@@ -114,22 +114,6 @@ def run_live(data_dir: Path, server: FaultServer, run_id: str, *extra: str, **en
         text=True,
         timeout=RUN_TIMEOUT,
     )
-
-
-def warehouse_hash(data_dir: Path) -> str:
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        return content_hash(con)
-    finally:
-        con.close()
-
-
-def query(data_dir: Path, sql: str, args: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, args or []).fetchall()
-    finally:
-        con.close()
 
 
 def duplicate_keys(data_dir: Path) -> dict[str, int]:

@@ -6,21 +6,19 @@ the ECB CSV read with the csv module), never from a run's output.
 
 from __future__ import annotations
 
-import csv
 import re
 import datetime as dt
-import io
 import json
-import zipfile
 from decimal import Decimal
 
 import pandas as pd
 import pytest
 from conftest import RECORDINGS
+from ecb_reference import ecb_table
 
 from pricing_pipeline.parameters import validate_parameters
 from pricing_pipeline.parsing import PRODUCT_COLUMNS, RATE_COLUMNS, BodyError, parse_exchange_rates, parse_products
-from pricing_pipeline.sources import RawResponse, ecb_history_zip, read_ecb_history
+from pricing_pipeline.sources import RawResponse, read_ecb_history
 
 CATEGORY = "women's clothing"
 RANGE_BODY = RECORDINGS / "frankfurter" / "2024-02-12..2024-02-13.json"
@@ -62,19 +60,8 @@ def as_published(frame: pd.DataFrame) -> list[tuple]:
 @pytest.fixture(scope="module")
 def ecb_rows() -> dict[dt.date, dict[str, Decimal]]:
     """The ECB history file for 2024-02-12..13, read with the csv module: {date: {currency: rate}}."""
-    with zipfile.ZipFile(ecb_history_zip()) as archive:
-        text = archive.read("eurofxref-hist.csv").decode("utf-8")
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader)
-    rows = {}
-    for cells in reader:
-        day = dt.date.fromisoformat(cells[0])
-        if dt.date(2024, 2, 12) <= day <= dt.date(2024, 2, 13):
-            rows[day] = {
-                currency: Decimal(value)
-                for currency, value in zip(header[1:], cells[1:])
-                if currency and value not in ("", "N/A")
-            }
+    first, last = dt.date(2024, 2, 12), dt.date(2024, 2, 13)
+    rows = {day: rates for day, rates in ecb_table().items() if first <= day <= last}
     assert sorted(rows) == [dt.date(2024, 2, 12), dt.date(2024, 2, 13)]
     return rows
 

@@ -1,22 +1,20 @@
 """The TARGET calendar against the ECB history file, and the rate date a run uses on closed days.
 
-The file is read here with the csv module (not with the package's parser): a day is a TARGET
-working day iff the ECB published rates for it.
+The file is read with the csv module (tests/ecb_reference.py, not the package's parser): a day is a
+TARGET working day iff the ECB published rates for it.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import zipfile
 from decimal import Decimal
 
 import pytest
+from ecb_reference import ecb_table
 
 from pricing_pipeline.parameters import validate_parameters
 from pricing_pipeline.parsing import parse_exchange_rates, parse_products
-from pricing_pipeline.sources import ecb_history_zip, fetch_exchange_rates, fetch_products
+from pricing_pipeline.sources import fetch_exchange_rates, fetch_products
 from pricing_pipeline.target_calendar import is_target_day, is_target_holiday, last_target_day_on_or_before
 from pricing_pipeline.warehouse import connect, load_run
 
@@ -26,10 +24,8 @@ FIRST_DAY = dt.date(1999, 1, 4)
 
 @pytest.fixture(scope="module")
 def usd_by_date() -> dict[dt.date, Decimal]:
-    with zipfile.ZipFile(ecb_history_zip()) as archive:
-        text = archive.read("eurofxref-hist.csv").decode("utf-8")
-    reader = csv.DictReader(io.StringIO(text))
-    return {dt.date.fromisoformat(row["Date"]): Decimal(row["USD"]) for row in reader}
+    """The USD rate of every date of the ECB history file (each of its rows has one)."""
+    return {day: rates["USD"] for day, rates in ecb_table().items()}
 
 
 def test_history_file_starts_on_the_first_ecb_day(usd_by_date):

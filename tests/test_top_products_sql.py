@@ -12,13 +12,12 @@ import random
 import pandas as pd
 import pytest
 import sqlglot
-from conftest import RECORDINGS
+from case_data import load_case
 from sqlglot import exp
 
 from pricing_pipeline.parameters import validate_parameters
-from pricing_pipeline.parsing import PRODUCT_COLUMNS, RATE_COLUMNS, parse_exchange_rates, parse_products
+from pricing_pipeline.parsing import PRODUCT_COLUMNS, RATE_COLUMNS
 from pricing_pipeline.paths import SQL_DIR
-from pricing_pipeline.sources import RawResponse
 from pricing_pipeline.warehouse import connect, load_run
 
 BIGQUERY_SQL = SQL_DIR / "bigquery" / "top_products_daily.sql"
@@ -94,13 +93,8 @@ def test_bigquery_sql_ranks_with_row_number_by_the_rule(bigquery_statement):
 
 @pytest.fixture(scope="module")
 def case_con(tmp_path_factory):
-    params = validate_parameters("2024-02-12", "2024-02-13", CATEGORY, "recorded", "case", today=TODAY)
-    rates_body = (RECORDINGS / "frankfurter" / "2024-02-12..2024-02-13.json").read_bytes()
-    products_body = (RECORDINGS / "fakestore" / "products_category_womens_clothing.json").read_bytes()
-    rates = parse_exchange_rates(RawResponse("exchange_rates", "r", rates_body, "json", "recorded", None), params)
-    products = parse_products(RawResponse("products", "p", products_body, "json", "recorded", None), params)
     with connect(tmp_path_factory.mktemp("case") / "w.duckdb") as con:
-        load_run(con, params, rates, products)
+        params, products = load_case(con)
         by_day = pd.concat([products.assign(day=day) for day in params.days], ignore_index=True)
         yield con, by_day
 

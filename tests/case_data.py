@@ -1,0 +1,39 @@
+"""The case's warehouse: 2024-02-12..13, women's clothing, from the two recorded bodies.
+
+Built the way a recorded run builds it (validate_parameters, the package's parsers, load_run), so
+that the tests can check its marts against their own computations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from conftest import RECORDINGS
+
+from pricing_pipeline.parameters import RunParameters, validate_parameters
+from pricing_pipeline.parsing import parse_exchange_rates, parse_products
+from pricing_pipeline.sources import RawResponse
+from pricing_pipeline.warehouse import load_run
+
+CASE_CATEGORY = "women's clothing"
+CASE_RATES = RECORDINGS / "frankfurter" / "2024-02-12..2024-02-13.json"
+CASE_PRODUCTS = RECORDINGS / "fakestore" / "products_category_womens_clothing.json"
+CASE_TODAY = dt.date(2026, 1, 1)  # any day after the case's: only the parameter check reads it
+
+
+def case_inputs() -> tuple[RunParameters, pd.DataFrame, pd.DataFrame]:
+    """The case's parameters, and its rates and products as parsed from the recordings."""
+    params = validate_parameters("2024-02-12", "2024-02-13", CASE_CATEGORY, "recorded", "case", today=CASE_TODAY)
+    rates_body = CASE_RATES.read_bytes()
+    products_body = CASE_PRODUCTS.read_bytes()
+    rates = parse_exchange_rates(RawResponse("exchange_rates", "r", rates_body, "json", "recorded", None), params)
+    products = parse_products(RawResponse("products", "p", products_body, "json", "recorded", None), params)
+    return params, rates, products
+
+
+def load_case(con) -> tuple[RunParameters, pd.DataFrame]:
+    """Load the case into the open warehouse con (pricing_pipeline.warehouse.connect); its parameters and products."""
+    params, rates, products = case_inputs()
+    load_run(con, params, rates, products)
+    return params, products

@@ -1,0 +1,25 @@
+"""Reading a run's warehouse (<data_dir>/warehouse.duckdb) from a test, read-only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from pricing_pipeline.warehouse import content_hash
+
+
+def query(data_dir: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def warehouse_hash(data_dir: Path) -> str:
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        return content_hash(con)
+    finally:
+        con.close()
