@@ -12,6 +12,7 @@ import fcntl
 import functools
 import json
 import os
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -122,9 +123,13 @@ def started_kernels(count: int) -> Iterator[list]:
     from jupyter_core.utils import run_sync
 
     kernels = []
+    # Kernels talk to the runner over local IPC sockets in a private folder, not over TCP ports.
+    sockets = tempfile.TemporaryDirectory(prefix="pricing-kernels-")
     try:
-        for _ in range(count):
-            kernel = AsyncKernelManager(kernel_name="python3")
+        for number in range(count):
+            kernel = AsyncKernelManager(
+                kernel_name="python3", transport="ipc", ip=os.path.join(sockets.name, f"kernel-{number}")
+            )
             try:
                 run_sync(kernel.start_kernel)(cwd=str(NOTEBOOKS_DIR))
             except Exception as error:
@@ -134,6 +139,7 @@ def started_kernels(count: int) -> Iterator[list]:
     finally:
         for kernel in kernels:
             shut_down(kernel)
+        sockets.cleanup()
 
 
 def shut_down(kernel) -> None:
