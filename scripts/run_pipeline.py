@@ -27,7 +27,7 @@ from pricing_pipeline.runner import (  # noqa: E402
     parameters_for,
     run_pipeline,
 )
-from pricing_pipeline.warehouse import connect, top_products_frame  # noqa: E402
+from pricing_pipeline.warehouse import connect, run_frame  # noqa: E402
 
 # Printing every day of a long backfill would bury the summary.
 MAX_DAYS_PRINTED = 14
@@ -81,15 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
 def print_summary(record) -> None:
     params = record.params
     print(f"run {params.run_id} succeeded: {params.start_date}..{params.end_date}, {params.category!r}")
-    print(f"record:  {relative_to_root(record.folder)}/ (executed notebooks and their HTML)")
-    print(f"outputs: {relative_to_root(record.data_dir / 'output')}/")
+    print(f"record:  {relative_to_root(record.paths.record)}/ (executed notebooks and their HTML)")
+    print(f"outputs: {relative_to_root(record.paths.output)}/")
     for table, rows in record.rows_written.items():
         print(f"  {table}: {rows} rows for the run's days")
     if record.reconciliation is not None:
         print(f"reconciled with the source: {', '.join(record.reconciliation['check_name'])} agree")
     print(f"backup:  {relative_to_root(record.backup)}/")
-    with connect(record.data_dir / "warehouse.duckdb") as con:
-        top = top_products_frame(con, params)
+    with connect(record.paths.warehouse) as con:
+        top = run_frame(con, "marts.top_products_daily", params)
     days = sorted(top["day"].unique())
     if len(days) > MAX_DAYS_PRINTED:
         print(f"\ntop 5 of the last {MAX_DAYS_PRINTED} of {len(days)} days:")

@@ -222,7 +222,7 @@ def story(source: SourceSystem) -> pd.DataFrame:
 
 
 def sql_text(name: str) -> str:
-    return (SQL_DIR / SQL_FOLDER / name).read_text(encoding="utf-8")
+    return warehouse.sql_text(f"{SQL_FOLDER}/{name}")
 
 
 def open_database(path: Path | None = None) -> duckdb.DuckDBPyConnection:

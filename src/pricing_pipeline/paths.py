@@ -43,6 +43,7 @@ class RunPaths:
         self.raw = data_dir / "raw" / run_id
         self.interim = data_dir / "interim" / run_id
         self.output = data_dir / "output"
+        self.record = data_dir / "runs" / run_id  # the executed notebooks and their HTML
         self.warehouse = data_dir / "warehouse.duckdb"
 
     def ensure(self) -> "RunPaths":

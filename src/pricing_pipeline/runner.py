@@ -15,7 +15,7 @@ import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -23,9 +23,9 @@ import pandas as pd
 
 from .parameters import RunParameters, validate_parameters
 from .parsing import BodyError, parse_products
-from .paths import PROJECT_ROOT, RunPaths, relative_to_root, resolve_data_dir
+from .paths import PROJECT_ROOT, RunPaths, relative_to_root
 from .sources import SourceError, fetch_products
-from .warehouse import connect, export_backup, land_response, reconcile, rows_for_days, sql_text
+from .warehouse import connect, export_backup, land_response, reconcile, rows_for_days, sql_text, transaction
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 PIPELINE = ("01_extract.ipynb", "02_transform.ipynb")
@@ -46,13 +46,12 @@ class RunRecord:
     status: str = "running"
     rows_written: dict | None = None
     error: str | None = None
-    executed: list[Path] = field(default_factory=list)
     reconciliation: pd.DataFrame | None = None
     backup: Path | None = None
 
     @property
-    def folder(self) -> Path:
-        return self.data_dir / "runs" / self.params.run_id
+    def paths(self) -> RunPaths:
+        return RunPaths(self.data_dir, self.params.run_id)
 
 
 def default_run_date(now: dt.datetime | None = None) -> dt.date:
@@ -190,8 +189,7 @@ def _write_run_log(record: RunRecord) -> None:
             }
         ]
     )
-    with connect(record.data_dir / "warehouse.duckdb") as con:
-        con.register("incoming_run", incoming)
+    with connect(record.paths.warehouse) as con, transaction(con, {"incoming_run": incoming}):
         con.execute(sql_text("ops/run_log.sql"))
 
 
@@ -249,8 +247,7 @@ def run_notebooks(
     import papermill
 
     for name, kernel in zip(notebooks, kernels):
-        executed = record.folder / name
-        record.executed.append(executed)
+        executed = record.paths.record / name
         try:
             papermill.execute_notebook(
                 str(NOTEBOOKS_DIR / name),
@@ -282,10 +279,11 @@ def run_pipeline(
 ) -> RunRecord:
     """Execute the notebooks in order, reconcile, back up; raises RunFailed (record kept) on failure."""
     record = RunRecord(params, data_dir, dt.datetime.now(dt.timezone.utc))
+    paths = record.paths
     # HTML pages are rendered on a thread while the next step runs (the kernels are separate
     # processes, so the runner is idle meanwhile); the run waits for them before it ends.
     with exclusive_run(data_dir), ThreadPoolExecutor(max_workers=1) as html_renderer:
-        record.folder.mkdir(parents=True, exist_ok=True)
+        paths.record.mkdir(parents=True, exist_ok=True)
         pages = []
         try:
             with started_kernels(len(notebooks)) as kernels:
@@ -295,7 +293,7 @@ def run_pipeline(
                 )
             if reconciliation:
                 record.reconciliation = reconcile_with_source(params, data_dir)
-            with connect(data_dir / "warehouse.duckdb") as con:
+            with connect(paths.warehouse) as con:
                 record.rows_written = rows_for_days(con, params)
             record.status = "succeeded"
         except Exception as error:
@@ -308,7 +306,7 @@ def run_pipeline(
             for page in pages:
                 page.result()
         # After the run log, so that the backup holds the complete record of this run.
-        record.backup = export_backup(data_dir / "warehouse.duckdb", backup_root(data_dir, backup_dir), params.run_id)
+        record.backup = export_backup(paths.warehouse, backup_root(data_dir, backup_dir), params.run_id)
     return record
 
 
@@ -325,5 +323,3 @@ def parameters_for(
         return params
     return replace(params, run_id=new_run_id(source, params.start_date, params.end_date))
 
-
-__all__ = ["RunFailed", "RunRecord", "default_run_date", "parameters_for", "run_pipeline", "resolve_data_dir"]

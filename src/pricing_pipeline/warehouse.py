@@ -76,11 +76,8 @@ def land_raw_response(con: duckdb.DuckDBPyConnection, response: RawResponse, run
             }
         ]
     )
-    con.register("incoming_response", incoming)
-    try:
+    with transaction(con, {"incoming_response": incoming}):
         con.execute(sql_text("raw/responses.sql"))
-    finally:
-        con.unregister("incoming_response")
 
 
 def run_data_tests(con: duckdb.DuckDBPyConnection, folder: Path = SQL_DIR / "tests") -> dict[str, int]:
@@ -136,28 +133,41 @@ def load_run(
     return written
 
 
+# The order a run's rows are read and written in: each table's key.
+RUN_ORDER = {
+    "staging.exchange_rates": "rate_date, currency",
+    "staging.product_snapshots": "snapshot_date, product_id",
+    "marts.products_eur": "day, product_id",
+    "marts.top_products_daily": "day, rank",
+}
+
+
+def run_scope(table: str, params: RunParameters) -> tuple[str, list]:
+    """The WHERE clause, with its arguments, of a table's rows that belong to a run.
+
+    Rates: the run's rates window (it may start before the first day). Everything else: the run's
+    days and category.
+    """
+    if table == "staging.exchange_rates":
+        return "rate_date BETWEEN ? AND ?", [params.rates_start_date, params.end_date]
+    day = "snapshot_date" if table == "staging.product_snapshots" else "day"
+    return f"{day} BETWEEN ? AND ? AND category = ?", [params.start_date, params.end_date, params.category]
+
+
 def rows_for_days(con: duckdb.DuckDBPyConnection, params: RunParameters) -> dict[str, int]:
     """Rows each table holds for the run (its days and category; its rates window)."""
-    low, high = params.start_date, params.end_date
-    queries = {
-        "staging.exchange_rates": (
-            "SELECT count(*) FROM staging.exchange_rates WHERE rate_date BETWEEN ? AND ?",
-            [params.rates_start_date, high],
-        ),
-        "staging.product_snapshots": (
-            "SELECT count(*) FROM staging.product_snapshots WHERE snapshot_date BETWEEN ? AND ? AND category = ?",
-            [low, high, params.category],
-        ),
-        "marts.products_eur": (
-            "SELECT count(*) FROM marts.products_eur WHERE day BETWEEN ? AND ? AND category = ?",
-            [low, high, params.category],
-        ),
-        "marts.top_products_daily": (
-            "SELECT count(*) FROM marts.top_products_daily WHERE day BETWEEN ? AND ? AND category = ?",
-            [low, high, params.category],
-        ),
-    }
-    return {table: con.execute(sql, args).fetchone()[0] for table, (sql, args) in queries.items()}
+    counts = {}
+    for table in TABLES:
+        where, args = run_scope(table, params)
+        counts[table] = con.execute(f"SELECT count(*) FROM {table} WHERE {where}", args).fetchone()[0]
+    return counts
+
+
+def run_frame(con: duckdb.DuckDBPyConnection, table: str, params: RunParameters) -> pd.DataFrame:
+    """A table's rows for the run, in key order. marts.products_eur's is the case's DataFrame:
+    every product on every day of the run, its USD and EUR prices and the rate used."""
+    where, args = run_scope(table, params)
+    return con.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY {RUN_ORDER[table]}", args).df()
 
 
 def content_hash(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = TABLES) -> str:
@@ -186,8 +196,7 @@ def export_csv(con: duckdb.DuckDBPyConnection, query: str, params: list, path: P
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     con.execute(f"CREATE OR REPLACE TEMP TABLE export AS {query}", params)
-    target = str(partial).replace("'", "''")
-    con.execute(f"COPY export TO '{target}' (HEADER, DELIMITER ',')")
+    con.execute(f"COPY export TO '{_quoted(partial)}' (HEADER, DELIMITER ',')")
     con.execute("DROP TABLE export")
     partial.replace(path)
     return path
@@ -216,66 +225,36 @@ def read_interim(path: Path) -> pd.DataFrame:
     return duckdb.read_parquet(str(path)).df()
 
 
-def products_eur_frame(con: duckdb.DuckDBPyConnection, params: RunParameters) -> pd.DataFrame:
-    """The case's DataFrame: every product on every day of the run, USD and EUR prices, rate used."""
-    return con.execute(
-        "SELECT * FROM marts.products_eur WHERE day BETWEEN ? AND ? AND category = ? ORDER BY day, product_id",
-        [params.start_date, params.end_date, params.category],
-    ).df()
-
-
-def top_products_frame(con: duckdb.DuckDBPyConnection, params: RunParameters) -> pd.DataFrame:
-    return con.execute(
-        "SELECT * FROM marts.top_products_daily WHERE day BETWEEN ? AND ? AND category = ? ORDER BY day, rank",
-        [params.start_date, params.end_date, params.category],
-    ).df()
-
-
-def exchange_rates_frame(con: duckdb.DuckDBPyConnection, params: RunParameters) -> pd.DataFrame:
-    return con.execute(
-        "SELECT * FROM staging.exchange_rates WHERE rate_date BETWEEN ? AND ? ORDER BY rate_date, currency",
-        [params.rates_start_date, params.end_date],
-    ).df()
-
-
-# The deliverables of a run, in data/output/: the rows of the run's days, in a stable order.
+# The deliverables of a run, in data/output/: a table's rows for the run, in key order.
 # Rates are written as DOUBLE so that they read as the ECB publishes them (1.0773, not 1.077300).
-OUTPUT_QUERIES = {
-    "exchange_rates.csv": (
-        "SELECT rate_date, base, currency, rate::DOUBLE AS rate FROM staging.exchange_rates "
-        "WHERE rate_date BETWEEN ? AND ? ORDER BY rate_date, currency"
-    ),
+OUTPUTS = {
+    "exchange_rates.csv": ("staging.exchange_rates", "rate_date, base, currency, rate::DOUBLE AS rate"),
     "products_eur.csv": (
-        "SELECT day, product_id, title, category, price_usd, price_eur, usd_per_eur::DOUBLE AS usd_per_eur, "
-        "rate_date, rating_rate, rating_count FROM marts.products_eur "
-        "WHERE day BETWEEN ? AND ? AND category = ? ORDER BY day, product_id"
+        "marts.products_eur",
+        "day, product_id, title, category, price_usd, price_eur, usd_per_eur::DOUBLE AS usd_per_eur, "
+        "rate_date, rating_rate, rating_count",
     ),
     "top_products_daily.csv": (
-        "SELECT day, rank, product_id, title, category, rating_rate, rating_count, price_usd, price_eur, rate_date "
-        "FROM marts.top_products_daily WHERE day BETWEEN ? AND ? AND category = ? ORDER BY day, rank"
+        "marts.top_products_daily",
+        "day, rank, product_id, title, category, rating_rate, rating_count, price_usd, price_eur, rate_date",
     ),
 }
 
 
 def export_outputs(con: duckdb.DuckDBPyConnection, params: RunParameters, output_dir: Path) -> list[Path]:
-    arguments = {
-        "exchange_rates.csv": [params.rates_start_date, params.end_date],
-        "products_eur.csv": [params.start_date, params.end_date, params.category],
-        "top_products_daily.csv": [params.start_date, params.end_date, params.category],
-    }
-    return [export_csv(con, query, arguments[name], output_dir / name) for name, query in OUTPUT_QUERIES.items()]
+    paths = []
+    for name, (table, columns) in OUTPUTS.items():
+        where, args = run_scope(table, params)
+        query = f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {RUN_ORDER[table]}"
+        paths.append(export_csv(con, query, args, output_dir / name))
+    return paths
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, params: RunParameters, source_products: pd.DataFrame) -> pd.DataFrame:
     """Compare the source's current products with the snapshot the run wrote; one row per check."""
     run = pd.DataFrame([{"run_id": params.run_id, "snapshot_date": params.end_date, "category": params.category}])
-    con.register("reconciliation_run", run)
-    con.register("source_products", source_products)
-    try:
+    with transaction(con, {"reconciliation_run": run, "source_products": source_products}):
         con.execute(sql_text("ops/reconciliation.sql"))
-    finally:
-        con.unregister("reconciliation_run")
-        con.unregister("source_products")
     return con.execute(
         "SELECT check_name, source_value, warehouse_value, detail, agrees FROM ops.reconciliation "
         "WHERE run_id = ? ORDER BY check_name",
