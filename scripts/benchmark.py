@@ -410,13 +410,6 @@ def bench_requests(windows: dict, scratch: Path) -> dict:
 TOP_COLUMNS = ("day, rank, product_id, title, category, rating_rate, rating_count, price_usd, price_eur, rate_date")
 
 
-def run_days_frame(days):
-    """run_days exactly as the pipeline registers it (warehouse.load_run)."""
-    import pandas as pd
-
-    return pd.DataFrame({"day": pd.to_datetime(days).date})
-
-
 def maxrss_mb() -> float:
     import resource
 
@@ -476,8 +469,7 @@ def work_duckdb(db: str, mode: str) -> dict:
     table holding every other day.
     """
     import duckdb
-    import pandas as pd
-    from pricing_pipeline.warehouse import sql_text
+    from pricing_pipeline.warehouse import run_views, sql_text
 
     text = sql_text("marts/top_products_daily.sql")
     con = duckdb.connect(db)
@@ -488,8 +480,8 @@ def work_duckdb(db: str, mode: str) -> dict:
     else:
         con.execute("DELETE FROM marts.top_products_daily WHERE day = ?", [days[-1]])
         run_days = days[-1:]
-    con.register("run_days", run_days_frame(run_days))
-    con.register("run_category", pd.DataFrame({"category": [CATEGORY]}))
+    for name, frame in run_views(run_days, CATEGORY).items():  # as the pipeline's load registers them
+        con.register(name, frame)
     started = time.perf_counter()
     con.execute(text)
     seconds = time.perf_counter() - started

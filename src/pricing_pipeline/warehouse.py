@@ -112,6 +112,14 @@ def transaction(con: duckdb.DuckDBPyConnection, inputs: dict[str, pd.DataFrame])
             con.unregister(name)
 
 
+def run_views(days: list, category: str) -> dict[str, pd.DataFrame]:
+    """The views the models filter on: run_days (the days the run rebuilds) and run_category."""
+    return {
+        "run_days": pd.DataFrame({"day": pd.to_datetime(days).date}),
+        "run_category": pd.DataFrame({"category": [category]}),
+    }
+
+
 def load_run(
     con: duckdb.DuckDBPyConnection,
     params: RunParameters,
@@ -122,8 +130,7 @@ def load_run(
     inputs = {
         "incoming_exchange_rates": exchange_rates,
         "incoming_products": products,
-        "run_days": pd.DataFrame({"day": pd.to_datetime(params.days).date}),
-        "run_category": pd.DataFrame({"category": [params.category]}),
+        **run_views(params.days, params.category),
     }
     with transaction(con, inputs):
         for model in MODELS:
