@@ -1,4 +1,4 @@
-# The project's commands. Every target creates .venv from the pinned requirements on first use.
+# The project's commands. Every target creates .venv from the locked requirements on first use.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,21 +9,36 @@ START ?= 2024-02-12
 END ?= 2024-02-13
 SOURCE ?= recorded
 
-.PHONY: run test lab notebooks bench lock clean
+.PHONY: run test test-fast lint format lab notebooks bench lock clean
 
+# requirements.txt pins every package with its hashes: pip refuses anything else.
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (pricing pipeline)" >/dev/null
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python scripts/run_pipeline.py --start $(START) --end $(END) --source $(SOURCE)
+	$(BIN)/pricing-pipeline run --start $(START) --end $(END) --source $(SOURCE)
 
+# The full suite, as CI runs it: unit tests, end-to-end runs, faults, Airflow, nbval on the notebooks.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The unit tests only (no pipeline run, no notebook): under a minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" tests/
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint src/pricing_pipeline/sql
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix src/pricing_pipeline/sql
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
@@ -37,12 +52,12 @@ notebooks: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python scripts/benchmark.py
 
-# Re-pin requirements.txt from requirements.in in a throwaway environment.
-lock:
-	rm -rf /tmp/pricing-lock && $(PYTHON) -m venv /tmp/pricing-lock
-	/tmp/pricing-lock/bin/pip install --quiet -r requirements.in
-	{ echo "# Pinned environment, generated from requirements.in by \`make lock\`. pip installs from this file only."; \
-	  /tmp/pricing-lock/bin/pip freeze --exclude-editable | sort -f; } > requirements.txt
+# Re-lock requirements.txt (every package, with hashes) from pyproject.toml's dependencies and its
+# dev extra. Pins already in requirements.txt are kept unless pyproject.toml needs another version.
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links \
+		-o requirements.txt pyproject.toml
 
 clean:
 	rm -rf $(VENV) data/raw data/interim data/runs data/warehouse.duckdb data/warehouse.duckdb.wal

@@ -28,7 +28,6 @@ Parsing stays cheap: this file imports Airflow only, never the pricing_pipeline 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 try:  # Airflow 3
@@ -88,7 +87,7 @@ with DAG(
     dag_id=DAG_ID,
     description="ECB rates and Fake Store products to EUR prices: the notebooks, for the logical date",
     schedule=CronDataIntervalTimetable(SCHEDULE, timezone="UTC"),
-    start_date=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+    start_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
     catchup=False,  # past days are loaded with `airflow dags backfill` or the runner's --start/--end
     max_active_runs=1,  # the runner locks its data folder: one run at a time
     default_args=default_args,

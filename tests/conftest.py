@@ -4,24 +4,37 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT / "src"))
-RECORDINGS = PROJECT_ROOT / "data" / "recorded"
-RUNNER = PROJECT_ROOT / "scripts" / "run_pipeline.py"
+from pricing_pipeline import settings
 
 
 def pytest_configure(config):
     # nbval starts its kernels from this process: point their default data folder at a scratch
     # directory, so re-running the notebooks never writes into the repository's data/.
     scratch = Path(tempfile.mkdtemp(prefix="pricing-nbval-"))
-    os.environ["PIPELINE_DATA_DIR"] = str(scratch)
+    os.environ[settings.DATA_DIR] = str(scratch)
     config._pricing_scratch = scratch
+
+
+# Fixtures that run the pipeline (runner, kernels, subprocesses): a test that needs one is slow.
+PIPELINE_FIXTURES = {"baseline", "clean_day", "case_run", "case_live", "quick", "airflow_env"}
+SLOW_MODULES = {"test_case_run.py", "test_daily_pipeline.py", "test_live_http.py", "test_benchmark_quick.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark as slow every notebook, every test of an end-to-end module and every test that needs a
+    pipeline run; `make test-fast` runs the rest."""
+    for item in items:
+        if (
+            item.path.suffix == ".ipynb"
+            or item.path.name in SLOW_MODULES
+            or PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        ):
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_unconfigure(config):

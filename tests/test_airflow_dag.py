@@ -19,7 +19,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROJECT_ROOT
+
+from tests.support.paths import PROJECT_ROOT
 
 DAG_FILE = PROJECT_ROOT / "scripts" / "airflow_dag.py"
 INSTALL_SCRIPT = PROJECT_ROOT / "scripts" / "install_airflow.sh"
@@ -37,7 +38,10 @@ def _tail(text: str, lines: int = 60) -> str:
 def airflow_env(tmp_path_factory) -> dict:
     """Airflow installed (once), and the environment of a fresh AIRFLOW_HOME with its database migrated."""
     install = subprocess.run(
-        ["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=1200,
+        ["bash", str(INSTALL_SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
         env={**os.environ, "AIRFLOW_VENV": str(AIRFLOW_VENV)},
     )
     assert install.returncode == 0, f"installing Airflow failed:\n{_tail(install.stdout)}\n{_tail(install.stderr)}"
@@ -96,7 +100,10 @@ print(json.dumps({
 def test_airflow_dag_parses_cheaply_with_the_expected_schedule(airflow_env):
     result = subprocess.run(
         [str(AIRFLOW_VENV / "bin" / "python"), "-c", PARSE_CHECK, airflow_env["AIRFLOW__CORE__DAGS_FOLDER"]],
-        capture_output=True, text=True, env=airflow_env, timeout=300,
+        capture_output=True,
+        text=True,
+        env=airflow_env,
+        timeout=300,
     )
     assert result.returncode == 0, _tail(result.stderr)
     parsed = json.loads(result.stdout.strip().splitlines()[-1])
@@ -113,7 +120,10 @@ def test_airflow_variable_overrides_the_source(airflow_env):
     env = {**airflow_env, "AIRFLOW_VAR_PRICING_PIPELINE_SOURCE": "recorded", "PRICING_PIPELINE_SOURCE": "offline"}
     result = subprocess.run(
         [str(AIRFLOW), "tasks", "render", DAG_ID, "run_notebooks", DAY],
-        capture_output=True, text=True, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert result.returncode == 0, _tail(result.stderr)
     assert f'--date "{DAY}"' in result.stdout
@@ -123,14 +133,22 @@ def test_airflow_variable_overrides_the_source(airflow_env):
 def test_airflow_dags_test_loads_the_logical_date_into_the_warehouse(airflow_env, data_dir):
     env = {**airflow_env, "PRICING_PIPELINE_SOURCE": "offline", "PRICING_PIPELINE_DATA_DIR": str(data_dir)}
     run = subprocess.run(
-        [str(AIRFLOW), "dags", "test", DAG_ID, DAY], capture_output=True, text=True, env=env, timeout=1200,
+        [str(AIRFLOW), "dags", "test", DAG_ID, DAY],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1200,
     )
     log = run.stdout + run.stderr
     assert run.returncode == 0, _tail(log)
     assert f"--date {DAY} --source offline --data-dir {data_dir}" in log  # the runner, for {{ ds }}
 
     runs = subprocess.run(
-        [str(AIRFLOW), "dags", "list-runs", DAG_ID, "-o", "json"], capture_output=True, text=True, env=env, timeout=300,
+        [str(AIRFLOW), "dags", "list-runs", DAG_ID, "-o", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert runs.returncode == 0, _tail(runs.stderr)
     # The JSON is the last line; warnings (graphviz missing) may come before it.

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import PROJECT_ROOT
 
 from pricing_pipeline import changing_data as cd
-from pricing_pipeline.warehouse import content_hash
+from pricing_pipeline.warehouse import DataTestError, content_hash
+from tests.support.paths import PROJECT_ROOT
 
 ANSWERS = PROJECT_ROOT / "answers"
 ANSWER_FILES = sorted(ANSWERS.glob("0*.md"))
@@ -84,13 +84,28 @@ def test_every_relative_link_resolves(path):
     assert not broken, f"{path.name}: " + "; ".join(broken)
 
 
+# The opening paragraph is the answer a reviewer reads in half a minute: long enough to answer the
+# question on its own, short enough to be read at once (the case asks for about 120 words).
+OPENING_WORDS = (80, 130)
+
+
+def words_read(paragraph: str) -> int:
+    """Words as a reader sees them: a link counts as its text, not its target."""
+    return len(re.sub(r"(?<!!)\[([^\]]*)\]\([^)]*\)", r"\1", paragraph).split())
+
+
 @pytest.mark.parametrize("path", ANSWER_FILES, ids=lambda p: p.name)
 def test_each_answer_opens_with_its_paragraph(path):
     blocks = [block.strip() for block in path.read_text(encoding="utf-8").split("\n\n") if block.strip()]
     title, opening = blocks[0], blocks[1]
     assert title.startswith("# ") and "\n" not in title, "an answer starts with its title line"
-    assert not re.match(r"^(#|[*-] |\d+\. |```|\||>)", opening), f"the opening block is not a paragraph: {opening[:60]!r}"
-    assert len(opening.split()) >= 80, "the opening paragraph must answer the question on its own"
+    assert not re.match(r"^(#|[*-] |\d+\. |```|\||>)", opening), (
+        f"the opening block is not a paragraph: {opening[:60]!r}"
+    )
+    low, high = OPENING_WORDS
+    words = words_read(opening)
+    assert words >= low, f"the opening paragraph ({words} words) must answer the question on its own"
+    assert words <= high, f"the opening paragraph has {words} words; at most {high}, the rest goes below it"
 
 
 @pytest.mark.parametrize("path", ANSWER_FILES, ids=lambda p: p.name)
@@ -129,7 +144,9 @@ def expected_history(source: cd.SourceSystem) -> list[tuple]:
     open_versions: dict[int, dict] = {}
     closed: list[dict] = []
     for day in source.days:
-        listing = {row.product_id: (row.title, Decimal(f"{row.price_usd:.2f}")) for row in source.listings[day].itertuples()}
+        listing = {
+            row.product_id: (row.title, Decimal(f"{row.price_usd:.2f}")) for row in source.listings[day].itertuples()
+        }
         for product_id in sorted(set(listing) | set(open_versions)):
             current = open_versions.get(product_id)
             if product_id in listing:
@@ -143,9 +160,7 @@ def expected_history(source: cd.SourceSystem) -> list[tuple]:
                     closed.append({**current, "to": day})
                 open_versions[product_id] = {"id": product_id, "from": day, "state": wanted}
     rows = closed + [{**version, "to": cd.OPEN_END} for version in open_versions.values()]
-    return sorted(
-        (v["id"], v["from"], v["to"], v["to"] == cd.OPEN_END, v["state"][2], v["state"][1]) for v in rows
-    )
+    return sorted((v["id"], v["from"], v["to"], v["to"] == cd.OPEN_END, v["state"][2], v["state"][1]) for v in rows)
 
 
 def history_rows(con) -> list[tuple]:
@@ -206,7 +221,9 @@ def test_every_source_event_is_one_fact_row_and_returns_are_new_negative_rows(we
     returns = facts[facts["event_type"] == "return"]
     assert len(returns) == 1
     ret = returns.iloc[0]
-    sale = facts[(facts["event_type"] == "sale") & (facts["order_id"] == ret["order_id"]) & (facts["line_no"] == ret["line_no"])]
+    sale = facts[
+        (facts["event_type"] == "sale") & (facts["order_id"] == ret["order_id"]) & (facts["line_no"] == ret["line_no"])
+    ]
     assert len(sale) == 1, "the return points at exactly one sale row"
     assert ret["event_date"] > sale.iloc[0]["event_date"]
     assert ret["unit_price_usd"] == sale.iloc[0]["unit_price_usd"], "a return refunds the price paid"
@@ -258,9 +275,13 @@ def test_late_order_is_inserted_by_the_next_run_into_its_own_day(week):
     assert len(late) >= 1
     arrival = late["changed_on"].iloc[0]
     assert log.loc[f"{arrival:%a %m-%d}", "of them late"] == len(late)
-    placed = {row[0] for row in con.execute(
-        "SELECT event_date FROM marts.fct_sales WHERE event_id IN (SELECT unnest(?::VARCHAR[]))", [list(late["event_id"])]
-    ).fetchall()}
+    placed = {
+        row[0]
+        for row in con.execute(
+            "SELECT event_date FROM marts.fct_sales WHERE event_id IN (SELECT unnest(?::VARCHAR[]))",
+            [list(late["event_id"])],
+        ).fetchall()
+    }
     assert placed == {day.date() for day in late["event_date"]}
 
 
@@ -324,8 +345,10 @@ def test_a_return_without_its_sale_rolls_the_day_back(products):
         orphan = source.order_events[source.order_events["event_type"] == "return"].copy()
         orphan["event_id"], orphan["order_id"] = "R-9999-1", 9999
         orphan["changed_on"] = pd.Timestamp(source.days[-1])
-        broken = cd.SourceSystem(source.days, source.listings, pd.concat([source.order_events, orphan], ignore_index=True))
-        with pytest.raises(cd.ChangingDataError, match="fct_sales_returns_link_to_their_sale"):
+        broken = cd.SourceSystem(
+            source.days, source.listings, pd.concat([source.order_events, orphan], ignore_index=True)
+        )
+        with pytest.raises(DataTestError, match="fct_sales_returns_link_to_their_sale"):
             cd.load_day(con, broken, source.days[-1])
         assert content_hash(con, cd.TABLES) == before
     finally:
@@ -340,10 +363,12 @@ def test_a_week_too_short_for_the_story_is_refused():
 def test_the_example_rows_of_answer_2_are_those_of_the_notebooks_week(products):
     """The table in answers/02 quotes the default week of 03_changing_data.ipynb: it must stay true."""
     text = (ANSWERS / "02_changing_source_data.md").read_text(encoding="utf-8")
-    for quoted in ("| 17, 2024-02-12 | 02-12 → 02-14, not current | listed at 39.99 |",
-                   "| 17, 2024-02-14 | 02-14 → 9999-12-31, current | listed at 34.99 |",
-                   "| S-1002-1 | 02-13 | sale, 1 × 39.99 |",
-                   "| R-1002-1 | 02-17 | return of order 1002 line 1, −1 × 39.99 (the price paid) |"):
+    for quoted in (
+        "| 17, 2024-02-12 | 02-12 → 02-14, not current | listed at 39.99 |",
+        "| 17, 2024-02-14 | 02-14 → 9999-12-31, current | listed at 34.99 |",
+        "| S-1002-1 | 02-13 | sale, 1 × 39.99 |",
+        "| R-1002-1 | 02-17 | return of order 1002 line 1, −1 × 39.99 (the price paid) |",
+    ):
         assert quoted in text
     _, con, _ = loaded(products, DEFAULT_WEEK)
     try:

@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import PROJECT_ROOT, RUNNER
+
+from tests.support.paths import PROJECT_ROOT, RUNNER
 
 OUTPUTS = ("exchange_rates.csv", "products_eur.csv", "top_products_daily.csv")
 
@@ -15,9 +16,23 @@ OUTPUTS = ("exchange_rates.csv", "products_eur.csv", "top_products_daily.csv")
 def case_run(tmp_path_factory):
     data = tmp_path_factory.mktemp("case") / "data"
     result = subprocess.run(
-        [sys.executable, str(RUNNER), "--start", "2024-02-12", "--end", "2024-02-13", "--source", "recorded",
-         "--data-dir", str(data), "--run-id", "case"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            str(RUNNER),
+            "--start",
+            "2024-02-12",
+            "--end",
+            "2024-02-13",
+            "--source",
+            "recorded",
+            "--data-dir",
+            str(data),
+            "--run-id",
+            "case",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     return data, result
 

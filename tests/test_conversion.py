@@ -15,15 +15,22 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import pandas as pd
 import pytest
-import ecb_reference
-from case_data import CASE_PRODUCTS, load_case
-from conftest import RECORDINGS
-from ecb_reference import rate_in_force
 
+from pricing_pipeline.extract import fetch_exchange_rates
 from pricing_pipeline.parameters import validate_parameters
-from pricing_pipeline.parsing import PRODUCT_COLUMNS, RATE_COLUMNS, parse_exchange_rates, parse_products
-from pricing_pipeline.sources import RawResponse, fetch_exchange_rates
-from pricing_pipeline.warehouse import connect, load_run
+from pricing_pipeline.parsing import (
+    PRODUCT_COLUMNS,
+    RATE_COLUMNS,
+    parse_exchange_rates,
+    parse_products,
+)
+from pricing_pipeline.raw_response import RawResponse
+from pricing_pipeline.transform import load_run
+from pricing_pipeline.warehouse import connect
+from tests.support import ecb_reference
+from tests.support.case_data import CASE_PRODUCTS, load_case
+from tests.support.ecb_reference import rate_in_force
+from tests.support.paths import RECORDINGS
 
 CENT = Decimal("0.01")
 CATEGORY = "women's clothing"
@@ -58,7 +65,7 @@ def products_eur_rows(con) -> list[dict]:
         "ORDER BY day, product_id"
     )
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
 
 
 def product_frame(prices_usd: dict[int, str], category: str = CATEGORY) -> pd.DataFrame:
@@ -98,7 +105,10 @@ def test_case_eur_prices_equal_the_decimal_half_up_conversion_of_the_ecb_rate(ca
             expected[(day, pid)] = (to_cents(price), cents_half_up(price, usd), usd, rate_date)
     actual = {
         (row["day"], row["product_id"]): (
-            to_cents(row["price_usd"]), to_cents(row["price_eur"]), row["usd_per_eur"], row["rate_date"]
+            to_cents(row["price_usd"]),
+            to_cents(row["price_eur"]),
+            row["usd_per_eur"],
+            row["rate_date"],
         )
         for row in case_rows
     }
@@ -165,8 +175,11 @@ def test_every_day_of_the_history_is_priced_half_up_with_the_rate_in_force(histo
 
 def test_every_day_of_the_history_passes_the_bounds_check(history_run):
     _, _, _, rows = history_run
-    failing = [row for row in rows if not cents_by_bounds(to_cents(row["price_usd"]), row["usd_per_eur"],
-                                                           to_cents(row["price_eur"]))]
+    failing = [
+        row
+        for row in rows
+        if not cents_by_bounds(to_cents(row["price_usd"]), row["usd_per_eur"], to_cents(row["price_eur"]))
+    ]
     assert failing == []
 
 
@@ -200,7 +213,7 @@ def test_mart_rounds_exact_ties_half_up(tmp_path):
     assert len(days) == len(TIES)
     expected = {}
     with connect(tmp_path / "w.duckdb") as con:
-        for pid, (day, (rate, price, cents)) in enumerate(zip(days, TIES), start=1):
+        for pid, (day, (rate, price, cents)) in enumerate(zip(days, TIES, strict=False), start=1):
             params = validate_parameters(day, day, CATEGORY, "offline", f"tie{pid}", today=TODAY)
             load_run(con, params, usd_rates_frame({day: rate}), product_frame({pid: price}))
             expected[(dt.date.fromisoformat(day), pid)] = cents
@@ -226,8 +239,9 @@ def test_float_conversion_misses_a_real_tie_that_the_mart_gets_right(tmp_path, e
     assert round(float(price) / float(usd) * 100) == 1562
 
     params = validate_parameters(day.isoformat(), day.isoformat(), record["category"], "offline", "f", today=TODAY)
-    products = parse_products(RawResponse("products", "p", json.dumps([record]).encode(), "json", "recorded", None),
-                              params)
+    products = parse_products(
+        RawResponse("products", "p", json.dumps([record]).encode(), "json", "recorded", None), params
+    )
     rates = parse_exchange_rates(fetch_exchange_rates(params), params)
     with connect(tmp_path / "w.duckdb") as con:
         load_run(con, params, rates, products)
@@ -245,7 +259,12 @@ def test_rounded_cross_rate_differs_from_the_ecb_rate_on_the_case_day(ecb_table)
     assert cents_half_up(price, usd) == 92824
     assert int((price * cross).quantize(CENT, rounding=ROUND_HALF_UP) * 100) == 92819
     # Not a one-off: several prices of the Fake Store catalogue come out wrong on that day.
-    catalogue = [Decimal(str(r["price"])) for r in json.loads((RECORDINGS / "fakestore" / "products.json").read_bytes())]
-    wrong = [p for p in catalogue
-             if (p * cross).quantize(CENT, rounding=ROUND_HALF_UP) != (p / usd).quantize(CENT, rounding=ROUND_HALF_UP)]
+    catalogue = [
+        Decimal(str(r["price"])) for r in json.loads((RECORDINGS / "fakestore" / "products.json").read_bytes())
+    ]
+    wrong = [
+        p
+        for p in catalogue
+        if (p * cross).quantize(CENT, rounding=ROUND_HALF_UP) != (p / usd).quantize(CENT, rounding=ROUND_HALF_UP)
+    ]
     assert Decimal("999.99") in wrong and len(wrong) >= 5

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import RUNNER
-from ecb_reference import rate_in_force
-from warehouse_queries import query, warehouse_hash
 
-from pricing_pipeline.sources import ecb_history_zip
+from pricing_pipeline.ecb_history import ecb_history_zip
 from pricing_pipeline.warehouse import content_hash
+from tests.support.ecb_reference import rate_in_force
+from tests.support.paths import RUNNER
+from tests.support.warehouse_queries import query, warehouse_hash
 
 PRODUCT_IDS = [15, 16, 17, 18, 19, 20]
 
@@ -52,8 +52,18 @@ def days(start: str, end: str) -> list[dt.date]:
 def test_help_explains_every_option():
     result = subprocess.run([sys.executable, str(RUNNER), "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
-    for option in ("--date", "--start", "--end", "--source", "--category", "--data-dir", "--run-id",
-                   "--cell-timeout", "--skip-reconciliation", "--backup-dir"):
+    for option in (
+        "--date",
+        "--start",
+        "--end",
+        "--source",
+        "--category",
+        "--data-dir",
+        "--run-id",
+        "--cell-timeout",
+        "--skip-reconciliation",
+        "--backup-dir",
+    ):
         assert option in result.stdout
     assert "yesterday" in result.stdout  # the default run date is stated
 
@@ -187,11 +197,17 @@ def test_a_failure_in_the_second_notebook_leaves_the_warehouse_unchanged(data_di
 
 
 def test_backup_restores_to_the_same_content(data_dir, tmp_path):
-    from pricing_pipeline.warehouse import TABLES, restore_backup
+    from pricing_pipeline.backup import restore_backup
+    from pricing_pipeline.run_scope import TABLES
 
-    assert run(data_dir, "--date", "2024-02-13", "--run-id", "backed-up", "--backup-dir", str(tmp_path / "copy")).returncode == 0
+    assert (
+        run(
+            data_dir, "--date", "2024-02-13", "--run-id", "backed-up", "--backup-dir", str(tmp_path / "copy")
+        ).returncode
+        == 0
+    )
     restored = restore_backup(tmp_path / "copy" / "backed-up", tmp_path / "restored.duckdb")
-    tables = TABLES + ("raw.responses", "ops.run_log", "ops.reconciliation")
+    tables = (*TABLES, "raw.responses", "ops.run_log", "ops.reconciliation")
     hashes = []
     for path in (data_dir / "warehouse.duckdb", restored):
         con = duckdb.connect(str(path), read_only=True)
@@ -202,10 +218,11 @@ def test_backup_restores_to_the_same_content(data_dir, tmp_path):
 
 def test_reconciliation_fails_the_run_when_the_source_changed(data_dir, tmp_path, monkeypatch):
     """A source that answers differently on the re-read: the run fails and says what differs."""
-    from pricing_pipeline import runner
+    from pricing_pipeline import reconcile
+    from pricing_pipeline.failures import RunFailed
     from pricing_pipeline.parameters import validate_parameters
     from pricing_pipeline.paths import RunPaths
-    from pricing_pipeline.sources import RawResponse
+    from pricing_pipeline.raw_response import RawResponse
     from pricing_pipeline.warehouse import connect
 
     params = validate_parameters("2024-02-13", "2024-02-13", "women's clothing", "offline", "drift")
@@ -213,13 +230,19 @@ def test_reconciliation_fails_the_run_when_the_source_changed(data_dir, tmp_path
     body = json.loads((RunPaths(data_dir, "drift").raw / "products.json").read_text(encoding="utf-8"))
     body = [p for p in body if p["id"] != 16] + [dict(body[0], id=99, price=1.0)]
     changed = RawResponse("products", "test", json.dumps(body).encode(), "json", "recorded", None)
-    monkeypatch.setattr(runner, "fetch_products", lambda params: changed)
-    with pytest.raises(runner.RunFailed) as failure:
-        runner.reconcile_with_source(params, data_dir)
+    monkeypatch.setattr(reconcile, "fetch_products", lambda params: changed)
+    with pytest.raises(RunFailed) as failure:
+        reconcile.reconcile_with_source(params, data_dir)
     message = str(failure.value)
     assert "ids_only_in_source: source 1" in message and "99" in message
     assert "ids_only_in_warehouse" in message and "16" in message
     with connect(data_dir / "warehouse.duckdb") as con:
-        agrees = dict(con.execute("SELECT check_name, agrees FROM ops.reconciliation WHERE run_id = 'drift'").fetchall())
-    assert agrees == {"product_count": True, "price_sum_cents": False, "ids_only_in_source": False,
-                      "ids_only_in_warehouse": False}
+        agrees = dict(
+            con.execute("SELECT check_name, agrees FROM ops.reconciliation WHERE run_id = 'drift'").fetchall()
+        )
+    assert agrees == {
+        "product_count": True,
+        "price_sum_cents": False,
+        "ids_only_in_source": False,
+        "ids_only_in_warehouse": False,
+    }

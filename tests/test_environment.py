@@ -1,12 +1,15 @@
-"""environment.yml (conda) and requirements.in / requirements.txt (pip) describe the same environment."""
+"""environment.yml (conda), pyproject.toml and requirements.txt (pip, locked with hashes) describe the
+same environment."""
 
 from __future__ import annotations
 
 import re
+import tomllib
 
 import pytest
 import yaml
-from conftest import PROJECT_ROOT
+
+from tests.support.paths import PROJECT_ROOT
 
 REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:==\s*([^\s;#]+))?\s*(?:[;#].*)?$")
 
@@ -20,7 +23,8 @@ def parse_requirements(text: str) -> dict[str, str | None]:
     """{normalized name: pinned version or None} of a requirements file (comments and blanks skipped)."""
     found: dict[str, str | None] = {}
     for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
+        line = line.rstrip(" \\")
+        if not line.strip() or line.lstrip().startswith(("#", "--")):  # comments, options, hash lines
             continue
         match = REQUIREMENT.match(line)
         assert match, f"unreadable requirement line: {line!r}"
@@ -40,7 +44,10 @@ def conda_pip() -> dict[str, str | None]:
 
 @pytest.fixture(scope="module")
 def direct() -> dict[str, str | None]:
-    return parse_requirements((PROJECT_ROOT / "requirements.in").read_text(encoding="utf-8"))
+    """pyproject.toml's dependencies and its dev extra: names only (ranges are left out)."""
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = project["dependencies"] + project["optional-dependencies"]["dev"]
+    return parse_requirements("\n".join(re.split(r"[<>=!~ ]", name)[0] for name in names))
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +66,7 @@ def test_parse_requirements_reads_names_and_pins():
     assert parsed == {"foo-bar": "1.2.3", "baz": None, "qux": "2.0"}
 
 
-def test_environment_yml_and_requirements_in_name_the_same_packages(conda_pip, direct):
+def test_environment_yml_and_pyproject_name_the_same_packages(conda_pip, direct):
     assert len(direct) >= 10
     assert sorted(conda_pip) == sorted(direct)
 
@@ -72,13 +79,17 @@ def test_every_direct_dependency_is_pinned_in_requirements_txt(direct, pinned):
 
 def test_environment_yml_versions_equal_requirements_txt(conda_pip, pinned):
     assert all(version is not None for version in conda_pip.values()), "environment.yml pins every package"
-    differing = {name: (version, pinned.get(name)) for name, version in conda_pip.items() if version != pinned.get(name)}
+    differing = {
+        name: (version, pinned.get(name)) for name, version in conda_pip.items() if version != pinned.get(name)
+    }
     assert differing == {}
 
 
-def test_requirements_in_pins_nothing_itself(direct):
-    # Versions live in requirements.txt (make lock); requirements.in lists names only.
-    assert {name: version for name, version in direct.items() if version} == {}
+def test_every_locked_package_has_a_hash():
+    text = (PROJECT_ROOT / "requirements.txt").read_text(encoding="utf-8")
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", text.split("\n\n", 1)[1])
+    unhashed = [block.split(" ", 1)[0] for block in blocks if block.strip() and "--hash=sha256:" not in block]
+    assert unhashed == []
 
 
 def test_environment_yml_python_matches_the_project():

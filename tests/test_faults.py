@@ -5,7 +5,7 @@ warehouse whose content (warehouse.content_hash: staging and marts) is either ex
 or, where a retry succeeded, exactly what a clean run gives.
 
 Set-up: a baseline warehouse is built once by a clean recorded run of the case (2024-02-12..13).
-Each faulty run is a live run of another day, DAY (2024-02-14), against tests/fault_server.py on a
+Each faulty run is a live run of another day, DAY (2024-02-14), against src/pricing_pipeline/fake_api.py on a
 copy of it: a successful run would add DAY's rows, so "hash unchanged" proves that a failed run
 loaded nothing. The main cases run end to end through scripts/run_pipeline.py (a Jupyter kernel per
 notebook); the long tail of invalid bodies runs notebook 01's steps in-process, against the same
@@ -14,13 +14,14 @@ server and warehouse copy. answers/faults.md tabulates the cases.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import shutil
 import signal
-import ssl
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -29,30 +30,27 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import PROJECT_ROOT, RUNNER
-from fault_server import Drop, FaultServer, Hang, Respond, Truncate
-from warehouse_queries import query, warehouse_hash
 
-from pricing_pipeline import sources
+from pricing_pipeline import http_client
+from pricing_pipeline.ecb_history import read_ecb_history
+from pricing_pipeline.extract import fetch_exchange_rates, fetch_products
+from pricing_pipeline.fake_api import Drop, FaultServer, Hang, Respond, Truncate
+from pricing_pipeline.http_client import http_get, http_session
+from pricing_pipeline.landing import land_response, load_landed
 from pricing_pipeline.parameters import ParameterError, validate_parameters
 from pricing_pipeline.parsing import BodyError, parse_exchange_rates, parse_products
 from pricing_pipeline.paths import RunPaths
-from pricing_pipeline.sources import (
-    SourceError,
-    fetch_exchange_rates,
-    fetch_products,
-    http_get,
-    http_session,
-    load_landed,
-    read_ecb_history,
-)
-from pricing_pipeline.warehouse import land_response
+from pricing_pipeline.raw_response import SourceError
+from tests.support.paths import PROJECT_ROOT, RUNNER
+from tests.support.warehouse_queries import query, warehouse_hash
 
 DAY = "2024-02-14"  # the faulty runs' day: not in the baseline warehouse
 CATEGORY = "women's clothing"
 RATES_PATH = f"/frankfurter/{DAY}..{DAY}"
 PRODUCTS_PATH = f"/fakestore/products/category/{quote(CATEGORY, safe='')}"
-PRODUCTS_BODY = (PROJECT_ROOT / "data" / "recorded" / "fakestore" / "products_category_womens_clothing.json").read_bytes()
+PRODUCTS_BODY = (
+    PROJECT_ROOT / "data" / "recorded" / "fakestore" / "products_category_womens_clothing.json"
+).read_bytes()
 RETRIES = 3  # PIPELINE_HTTP_RETRIES in these tests: 4 attempts in all
 RUN_TIMEOUT = 300  # seconds a subprocess run may take before the test fails (never reached when healthy)
 TABLE_KEYS = {
@@ -173,9 +171,12 @@ def baseline(tmp_path_factory) -> tuple[Path, str]:
     """A warehouse after a clean recorded run of the case, and its content hash."""
     data = tmp_path_factory.mktemp("baseline") / "data"
     result = subprocess.run(
-        runner_command(data, "--source", "recorded", "--start", "2024-02-12", "--end", "2024-02-13",
-                       "--run-id", "baseline"),
-        capture_output=True, text=True, timeout=RUN_TIMEOUT,
+        runner_command(
+            data, "--source", "recorded", "--start", "2024-02-12", "--end", "2024-02-13", "--run-id", "baseline"
+        ),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
     )
     assert result.returncode == 0, result.stderr
     return data, warehouse_hash(data)
@@ -241,8 +242,14 @@ def test_http_500_every_time_fails_after_the_retry_budget(server, warehouse, bas
     server.script(RATES_PATH, *[Respond(500, b"Internal Server Error")] * 10)
     result = run_live(warehouse, server, "f500")
     assert_failed_cleanly(
-        result, warehouse, baseline[1],
-        "01_extract.ipynb", "SourceError", f"GET {server.url}{RATES_PATH}", "HTTP 500", f"after {RETRIES + 1} attempt(s)",
+        result,
+        warehouse,
+        baseline[1],
+        "01_extract.ipynb",
+        "SourceError",
+        f"GET {server.url}{RATES_PATH}",
+        "HTTP 500",
+        f"after {RETRIES + 1} attempt(s)",
         "retries exhausted",
     )
     assert server.count(RATES_PATH) == RETRIES + 1
@@ -274,8 +281,13 @@ def test_hang_past_the_read_timeout_fails_after_the_retry_budget(server, warehou
     server.script(PRODUCTS_PATH, *[Hang(60)] * 10)
     result = run_live(warehouse, server, "fhang")
     assert_failed_cleanly(
-        result, warehouse, baseline[1],
-        f"GET {server.url}{PRODUCTS_PATH}", "no HTTP status", "Read timed out", f"after {RETRIES + 1} attempt(s)",
+        result,
+        warehouse,
+        baseline[1],
+        f"GET {server.url}{PRODUCTS_PATH}",
+        "no HTTP status",
+        "Read timed out",
+        f"after {RETRIES + 1} attempt(s)",
     )
     assert server.count(RATES_PATH) == 1
     assert server.count(PRODUCTS_PATH) == RETRIES + 1
@@ -287,8 +299,13 @@ def test_dropped_connection_fails_after_the_retry_budget(server, warehouse, base
     server.script(RATES_PATH, *[Drop()] * 10)
     result = run_live(warehouse, server, "fdrop")
     assert_failed_cleanly(
-        result, warehouse, baseline[1],
-        f"GET {server.url}{RATES_PATH}", "no HTTP status", "RemoteDisconnected", f"after {RETRIES + 1} attempt(s)",
+        result,
+        warehouse,
+        baseline[1],
+        f"GET {server.url}{RATES_PATH}",
+        "no HTTP status",
+        "RemoteDisconnected",
+        f"after {RETRIES + 1} attempt(s)",
     )
     assert server.count(RATES_PATH) == RETRIES + 1
     assert server.count(PRODUCTS_PATH) == 0
@@ -298,8 +315,14 @@ def test_truncated_body_is_detected_and_loads_nothing(server, warehouse, baselin
     server.script(PRODUCTS_PATH, Truncate(PRODUCTS_BODY, keep=len(PRODUCTS_BODY) // 2))
     result = run_live(warehouse, server, "ftrunc")
     assert_failed_cleanly(
-        result, warehouse, baseline[1],
-        f"GET {server.url}{PRODUCTS_PATH}", "HTTP 200", "after 1 attempt(s)", "body was cut short", "IncompleteRead",
+        result,
+        warehouse,
+        baseline[1],
+        f"GET {server.url}{PRODUCTS_PATH}",
+        "HTTP 200",
+        "after 1 attempt(s)",
+        "body was cut short",
+        "IncompleteRead",
     )
     assert server.count(PRODUCTS_PATH) == 1
 
@@ -309,7 +332,12 @@ def test_html_instead_of_json_is_rejected_kept_and_replayable(server, warehouse,
     server.script(PRODUCTS_PATH, Respond(200, html, content_type="text/html"))
     result = run_live(warehouse, server, "fhtml")
     assert_failed_cleanly(
-        result, warehouse, baseline[1], "BodyError", f"{server.url}{PRODUCTS_PATH}: body is not JSON", "<html>",
+        result,
+        warehouse,
+        baseline[1],
+        "BodyError",
+        f"{server.url}{PRODUCTS_PATH}: body is not JSON",
+        "<html>",
     )
     assert server.count(PRODUCTS_PATH) == 1
     # Saved before validation, in the raw folder and in raw.responses, and replayable.
@@ -351,7 +379,10 @@ def _products_with(mutate):
 
 E2E_BODIES = {
     "rates-missing-usd": (_without_usd, ["rates of 2024-02-14: have no USD rate"]),
-    "rates-other-date": (_other_date, ["rates date 2024-02-13: is outside the range asked for (2024-02-14..2024-02-14)"]),
+    "rates-other-date": (
+        _other_date,
+        ["rates date 2024-02-13: is outside the range asked for (2024-02-14..2024-02-14)"],
+    ),
     "products-negative-price": (
         lambda: _products_with(lambda r: r[2].update(price=-39.99)),
         ["record 2 (id 17): field 'price' is -39.99; expected a positive number"],
@@ -360,7 +391,7 @@ E2E_BODIES = {
         lambda: _products_with(lambda r: r[4].update(id=15)),
         ["field 'id': duplicate product ids [15] (record 4 repeats the id of record 0)"],
     ),
-    "products-empty-category": (lambda: (PRODUCTS_PATH, []), ["the category \"women's clothing\" has no products"]),
+    "products-empty-category": (lambda: (PRODUCTS_PATH, []), ['the category "women\'s clothing" has no products']),
 }
 
 
@@ -419,48 +450,61 @@ PARSE_BODIES = {
     "rates-truncated-without-length": (lambda: (RATES_PATH, RATES_BODY[:200]), "body is not JSON"),
     "rates-empty-body": (lambda: (RATES_PATH, b""), "body is empty; expected JSON"),
     "products-not-a-list": (
-        lambda: (PRODUCTS_PATH, {"products": _products()}), "body: expected a list of products, got dict",
+        lambda: (PRODUCTS_PATH, {"products": _products()}),
+        "body: expected a list of products, got dict",
     ),
-    "products-empty-category": (lambda: (PRODUCTS_PATH, []), "the category \"women's clothing\" has no products"),
+    "products-empty-category": (lambda: (PRODUCTS_PATH, []), 'the category "women\'s clothing" has no products'),
     "products-record-not-an-object": (
-        lambda: _products_with(lambda r: r.__setitem__(2, "a product")), "record 2: expected an object, got str",
+        lambda: _products_with(lambda r: r.__setitem__(2, "a product")),
+        "record 2: expected an object, got str",
     ),
     "products-missing-title": (
-        lambda: _products_with(lambda r: r[0].pop("title")), "record 0 (id 15): field 'title' is missing or null",
+        lambda: _products_with(lambda r: r[0].pop("title")),
+        "record 0 (id 15): field 'title' is missing or null",
     ),
     "products-null-price": (
-        lambda: _products_with(lambda r: r[1].update(price=None)), "record 1 (id 16): field 'price' is missing or null",
+        lambda: _products_with(lambda r: r[1].update(price=None)),
+        "record 1 (id 16): field 'price' is missing or null",
     ),
     "products-price-as-text": (
         lambda: _products_with(lambda r: r[1].update(price="29.95")),
         "record 1 (id 16): field 'price' is '29.95'; expected a positive number",
     ),
     "products-id-as-text": (
-        lambda: _products_with(lambda r: r[3].update(id="18")), "record 3 (id '18'): field 'id' is '18'; expected an integer",
+        lambda: _products_with(lambda r: r[3].update(id="18")),
+        "record 3 (id '18'): field 'id' is '18'; expected an integer",
     ),
     "products-negative-price": (
-        lambda: _products_with(lambda r: r[2].update(price=-39.99)), "record 2 (id 17): field 'price' is -39.99; expected a positive number",
+        lambda: _products_with(lambda r: r[2].update(price=-39.99)),
+        "record 2 (id 17): field 'price' is -39.99; expected a positive number",
     ),
     "products-zero-price": (
-        lambda: _products_with(lambda r: r[2].update(price=0)), "record 2 (id 17): field 'price' is 0; expected a positive number",
+        lambda: _products_with(lambda r: r[2].update(price=0)),
+        "record 2 (id 17): field 'price' is 0; expected a positive number",
     ),
     "products-huge-price": (
-        lambda: _products_with(lambda r: r[2].update(price=1e12)), "record 2 (id 17): field 'price' is 1000000000000.0; expected less than 100,000,000",
+        lambda: _products_with(lambda r: r[2].update(price=1e12)),
+        "record 2 (id 17): field 'price' is 1000000000000.0; expected less than 100,000,000",
     ),
     "products-rating-above-5": (
-        lambda: _products_with(_set_rating(0, 5.1)), "record 0 (id 15): field 'rating.rate' is 5.1; expected a number in 0..5",
+        lambda: _products_with(_set_rating(0, 5.1)),
+        "record 0 (id 15): field 'rating.rate' is 5.1; expected a number in 0..5",
     ),
     "products-rating-below-0": (
-        lambda: _products_with(_set_rating(5, -1)), "record 5 (id 20): field 'rating.rate' is -1; expected a number in 0..5",
+        lambda: _products_with(_set_rating(5, -1)),
+        "record 5 (id 20): field 'rating.rate' is -1; expected a number in 0..5",
     ),
     "products-rating-as-text": (
-        lambda: _products_with(_set_rating(5, "4.5")), "record 5 (id 20): field 'rating.rate' is '4.5'",
+        lambda: _products_with(_set_rating(5, "4.5")),
+        "record 5 (id 20): field 'rating.rate' is '4.5'",
     ),
     "products-rating-not-an-object": (
-        lambda: _products_with(lambda r: r[1].update(rating=4.5)), "record 1 (id 16): field 'rating' is 4.5; expected an object",
+        lambda: _products_with(lambda r: r[1].update(rating=4.5)),
+        "record 1 (id 16): field 'rating' is 4.5; expected an object",
     ),
     "products-rating-count-negative": (
-        lambda: _products_with(lambda r: r[1]["rating"].update(count=-3)), "record 1 (id 16): field 'rating.count' is -3",
+        lambda: _products_with(lambda r: r[1]["rating"].update(count=-3)),
+        "record 1 (id 16): field 'rating.count' is -3",
     ),
     "products-duplicate-ids": (
         lambda: _products_with(lambda r: r[5].update(id=18)),
@@ -575,28 +619,40 @@ def test_connection_refused_names_url_and_attempts(fault_settings):
 
 
 def test_retries_and_timeouts_are_bounded(monkeypatch):
-    for name in ("PIPELINE_HTTP_TIMEOUT", "PIPELINE_HTTP_CONNECT_TIMEOUT", "PIPELINE_HTTP_RETRIES",
-                 "PIPELINE_HTTP_BACKOFF", "PIPELINE_HTTP_RETRY_AFTER_MAX"):
+    for name in (
+        "PIPELINE_HTTP_TIMEOUT",
+        "PIPELINE_HTTP_CONNECT_TIMEOUT",
+        "PIPELINE_HTTP_RETRIES",
+        "PIPELINE_HTTP_BACKOFF",
+        "PIPELINE_HTTP_RETRY_AFTER_MAX",
+    ):
         monkeypatch.delenv(name, raising=False)
     session = http_session()
     retry = session.get_adapter("https://api.frankfurter.dev").max_retries
-    assert isinstance(retry, sources.PipelineRetry)
+    assert isinstance(retry, http_client.PipelineRetry)
     assert retry.total == 3 and retry.other == 0 and retry.backoff_jitter > 0
     assert 429 in retry.status_forcelist and 503 in retry.status_forcelist and 404 not in retry.status_forcelist
-    assert sources.http_timeout() == (5.0, 30.0)
+    assert http_client.http_timeout() == (5.0, 30.0)
     assert session.verify is True
     # (retries + 1) * (connect + read) + retries * longest pause: 4 * 35 + 3 * 60
-    assert sources.http_time_bound() == 320
-    assert sources.http_time_bound() < 600  # the runner's cell timeout, the last backstop
+    assert http_client.http_time_bound() == 320
+    assert http_client.http_time_bound() < 600  # the runner's cell timeout, the last backstop
 
 
-@pytest.mark.parametrize(("name", "value"), [("PIPELINE_HTTP_TIMEOUT", "abc"), ("PIPELINE_HTTP_TIMEOUT", "0"),
-                                             ("PIPELINE_HTTP_RETRIES", "-1"), ("PIPELINE_HTTP_RETRIES", "1000")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PIPELINE_HTTP_TIMEOUT", "abc"),
+        ("PIPELINE_HTTP_TIMEOUT", "0"),
+        ("PIPELINE_HTTP_RETRIES", "-1"),
+        ("PIPELINE_HTTP_RETRIES", "1000"),
+    ],
+)
 def test_unusable_http_setting_is_a_clear_error(name, value, monkeypatch):
     monkeypatch.setenv(name, value)
     with pytest.raises(SourceError, match=rf"{name}='{value}' is not usable; expected a number from"):
         http_session()
-        sources.http_timeout()
+        http_client.http_timeout()
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
@@ -605,9 +661,26 @@ def test_tls_certificate_is_verified(tmp_path, monkeypatch):
         monkeypatch.setenv(name, value)
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
     )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -647,12 +720,24 @@ def test_tls_certificate_is_verified(tmp_path, monkeypatch):
 
 FUTURE = (dt.date.today() + dt.timedelta(days=30)).isoformat()
 BAD_PARAMETERS = {
-    "impossible-date": (["--date", "2024-02-30"], "start_date='2024-02-30' is not a calendar date; expected YYYY-MM-DD"),
+    "impossible-date": (
+        ["--date", "2024-02-30"],
+        "start_date='2024-02-30' is not a calendar date; expected YYYY-MM-DD",
+    ),
     "week-date": (["--date", "2024-W07-3"], "is not a calendar date; expected YYYY-MM-DD"),
-    "future-date": (["--date", FUTURE], f"start_date={FUTURE} is in the future; rates do not exist yet; accepted: 1999-01-04 up to today"),
+    "future-date": (
+        ["--date", FUTURE],
+        f"start_date={FUTURE} is in the future; rates do not exist yet; accepted: 1999-01-04 up to today",
+    ),
     "before-1999-01-04": (["--date", "1998-12-31"], "start_date=1998-12-31 is before 1999-01-04"),
-    "end-before-start": (["--start", "2024-02-13", "--end", "2024-02-12"], "end_date=2024-02-12 is before start_date=2024-02-13"),
-    "unknown-source": (["--source", "web", "--date", DAY], "invalid choice: 'web' (choose from 'recorded', 'live', 'offline')"),
+    "end-before-start": (
+        ["--start", "2024-02-13", "--end", "2024-02-12"],
+        "end_date=2024-02-12 is before start_date=2024-02-13",
+    ),
+    "unknown-source": (
+        ["--source", "web", "--date", DAY],
+        "invalid choice: 'web' (choose from 'recorded', 'live', 'offline')",
+    ),
     "empty-category": (["--date", DAY, "--category", ""], "category is empty; give a Fake Store category"),
     "blank-category": (["--date", DAY, "--category", "   "], "category is empty; give a Fake Store category"),
 }
@@ -664,8 +749,11 @@ def test_bad_parameter_is_stopped_before_any_request(case, server, warehouse, ba
     if "--source" not in args:
         args = ["--source", "live", *args]
     result = subprocess.run(
-        runner_command(warehouse, *args), env={**os.environ, **fault_env(server)},
-        capture_output=True, text=True, timeout=RUN_TIMEOUT,
+        runner_command(warehouse, *args),
+        env={**os.environ, **fault_env(server)},
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
     )
     assert result.returncode == 2, result.stderr
     assert fragment in result.stderr, result.stderr
@@ -676,10 +764,12 @@ def test_bad_parameter_is_stopped_before_any_request(case, server, warehouse, ba
 
 @pytest.mark.parametrize(
     ("args", "fragment"),
-    [(("2024-02-12", "2024-02-12", CATEGORY, "ftp"), "source='ftp' is unknown; accepted: recorded, live, offline"),
-     (("2024-02-12", "2024-02-12", "", "live"), "category is empty"),
-     (("20240212", "20240212", CATEGORY, "live"), "expected YYYY-MM-DD"),
-     (("2024-02-12", "2024-02-12", "a\nb", "live"), "expected printable text")],
+    [
+        (("2024-02-12", "2024-02-12", CATEGORY, "ftp"), "source='ftp' is unknown; accepted: recorded, live, offline"),
+        (("2024-02-12", "2024-02-12", "", "live"), "category is empty"),
+        (("20240212", "20240212", CATEGORY, "live"), "expected YYYY-MM-DD"),
+        (("2024-02-12", "2024-02-12", "a\nb", "live"), "expected printable text"),
+    ],
     ids=["unknown-source", "empty-category", "basic-date-form", "control-characters-in-category"],
 )
 def test_notebook_parameters_are_checked_the_same_way(args, fragment):
@@ -734,7 +824,9 @@ def test_run_killed_midway_leaves_a_warehouse_the_next_run_completes(moment, ser
     process = subprocess.Popen(
         runner_command(warehouse, *live_args("killed")),
         env={**os.environ, **fault_env(server, PIPELINE_HTTP_TIMEOUT="120")},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         if moment == "while-01-waits-for-products":
@@ -747,10 +839,8 @@ def test_run_killed_midway_leaves_a_warehouse_the_next_run_completes(moment, ser
         os.killpg(process.pid, signal.SIGKILL)  # kill -9 of the runner's process group
         if moment == "while-02-loads":
             for pid in below:  # and of the kernel itself, in the middle of 02
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
         process.wait(timeout=30)
     finally:
         if process.poll() is None:
@@ -771,7 +861,10 @@ def test_second_run_at_once_stops_with_a_clear_message(server, warehouse, baseli
     first = subprocess.Popen(
         runner_command(warehouse, *live_args("first")),
         env={**os.environ, **fault_env(server, PIPELINE_HTTP_TIMEOUT="120")},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         wait_for(lambda: server.count(PRODUCTS_PATH) >= 1, "the first run's products request", process=first)
@@ -784,7 +877,7 @@ def test_second_run_at_once_stops_with_a_clear_message(server, warehouse, baseli
         assert warehouse_hash(warehouse) == baseline[1]
         # The hanging request is dropped; the first run retries it and completes as a clean run would.
         server.release()
-        out, err = first.communicate(timeout=RUN_TIMEOUT)
+        _out, err = first.communicate(timeout=RUN_TIMEOUT)
     finally:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)

@@ -6,7 +6,7 @@ real HTTP requests through requests/urllib3.
 
 The notebooks make exactly two requests: one rates request for the whole range and one products
 request. By default the runner then re-reads the products once more to reconcile the warehouse with
-the source (runner.reconcile_with_source, landed as "products_recheck"); --skip-reconciliation
+the source (reconcile.reconcile_with_source, landed as "products_recheck"); --skip-reconciliation
 leaves the notebooks' two requests alone.
 """
 
@@ -25,10 +25,12 @@ from urllib.parse import unquote
 
 import duckdb
 import pytest
-from conftest import PROJECT_ROOT, RECORDINGS, RUNNER
 from pytest_httpserver import HTTPServer
 
-from pricing_pipeline.sources import USER_AGENT, category_products_url, ecb_history_zip
+from pricing_pipeline.ecb_history import ecb_history_zip
+from pricing_pipeline.extract import category_products_url
+from pricing_pipeline.http_client import USER_AGENT
+from tests.support.paths import PROJECT_ROOT, RECORDINGS, RUNNER
 
 CATEGORY = "women's clothing"
 PRODUCTS_PATH = "/products/category/women's clothing"
@@ -41,9 +43,7 @@ PRODUCTS_BODY = (RECORDINGS / "fakestore" / "products_category_womens_clothing.j
 def start_server(rates_path: str, rates_body: bytes) -> HTTPServer:
     server = HTTPServer(host="127.0.0.1", port=0)
     server.expect_request(rates_path, method="GET").respond_with_data(rates_body, content_type="application/json")
-    server.expect_request(PRODUCTS_PATH, method="GET").respond_with_data(
-        PRODUCTS_BODY, content_type="application/json"
-    )
+    server.expect_request(PRODUCTS_PATH, method="GET").respond_with_data(PRODUCTS_BODY, content_type="application/json")
     server.start()
     return server
 
@@ -59,9 +59,26 @@ def run_live(server: HTTPServer, data_dir, start: str, end: str, *options: str) 
         no_proxy="127.0.0.1,localhost",
     )
     return subprocess.run(
-        [sys.executable, str(RUNNER), "--start", start, "--end", end, "--source", "live",
-         "--data-dir", str(data_dir), "--run-id", "x", *options],
-        capture_output=True, text=True, timeout=300, env=env, cwd=PROJECT_ROOT,
+        [
+            sys.executable,
+            str(RUNNER),
+            "--start",
+            start,
+            "--end",
+            end,
+            "--source",
+            "live",
+            "--data-dir",
+            str(data_dir),
+            "--run-id",
+            "x",
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=PROJECT_ROOT,
     )
 
 
@@ -105,10 +122,14 @@ def test_live_run_makes_two_requests_plus_the_reconciliation_re_read(case_live):
             "SELECT name, origin, request FROM raw.responses WHERE run_id = 'x' ORDER BY landed_at"
         ).fetchall()
     assert [(name, origin) for name, origin, _ in landed] == [
-        ("exchange_rates", "live"), ("products", "live"), ("products_recheck", "live")
+        ("exchange_rates", "live"),
+        ("products", "live"),
+        ("products_recheck", "live"),
     ]
     assert [request.rsplit("/", 1)[1] for _, _, request in landed] == [
-        "2024-02-12..2024-02-13", "women%27s%20clothing", "women%27s%20clothing"
+        "2024-02-12..2024-02-13",
+        "women%27s%20clothing",
+        "women%27s%20clothing",
     ]
 
 
@@ -153,7 +174,11 @@ def frankfurter_range_body(start: dt.date, end: dt.date) -> tuple[bytes, dict[dt
     for cells in reader:
         day = dt.date.fromisoformat(cells[0])
         if start <= day <= end:
-            quoted = [(cur, value) for cur, value in zip(header[1:], cells[1:]) if cur and value not in ("", "N/A")]
+            quoted = [
+                (cur, value)
+                for cur, value in zip(header[1:], cells[1:], strict=False)
+                if cur and value not in ("", "N/A")
+            ]
             days.append(f'"{day}": {{' + ", ".join(f'"{cur}": {value}' for cur, value in sorted(quoted)) + "}")
             usd[day] = Decimal(dict(quoted)["USD"])
     body = (
@@ -184,8 +209,11 @@ def test_live_five_day_range_makes_exactly_two_requests(tmp_path):
         rows = list(csv.DictReader(handle))
     assert len(rows) == 5 * 6
     expected_rate_date = {
-        "2024-02-10": "2024-02-09", "2024-02-11": "2024-02-09", "2024-02-12": "2024-02-12",
-        "2024-02-13": "2024-02-13", "2024-02-14": "2024-02-14",
+        "2024-02-10": "2024-02-09",
+        "2024-02-11": "2024-02-09",
+        "2024-02-12": "2024-02-12",
+        "2024-02-13": "2024-02-13",
+        "2024-02-14": "2024-02-14",
     }
     for row in rows:
         assert row["rate_date"] == expected_rate_date[row["day"]]

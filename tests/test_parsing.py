@@ -6,19 +6,26 @@ the ECB CSV read with the csv module), never from a run's output.
 
 from __future__ import annotations
 
-import re
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 
 import pandas as pd
 import pytest
-from conftest import RECORDINGS
-from ecb_reference import ecb_table
 
+from pricing_pipeline.ecb_history import read_ecb_history
 from pricing_pipeline.parameters import validate_parameters
-from pricing_pipeline.parsing import PRODUCT_COLUMNS, RATE_COLUMNS, BodyError, parse_exchange_rates, parse_products
-from pricing_pipeline.sources import RawResponse, read_ecb_history
+from pricing_pipeline.parsing import (
+    PRODUCT_COLUMNS,
+    RATE_COLUMNS,
+    BodyError,
+    parse_exchange_rates,
+    parse_products,
+)
+from pricing_pipeline.raw_response import RawResponse
+from tests.support.ecb_reference import ecb_table
+from tests.support.paths import RECORDINGS
 
 CATEGORY = "women's clothing"
 RANGE_BODY = RECORDINGS / "frankfurter" / "2024-02-12..2024-02-13.json"
@@ -52,8 +59,7 @@ def products_response(body: bytes | str | list, request: str = PRODUCTS_REQUEST)
 def as_published(frame: pd.DataFrame) -> list[tuple]:
     """Rows of a tidy rates frame with the rate as the exact decimal its float stands for."""
     return [
-        (row.rate_date.date(), row.base, row.currency, Decimal(repr(row.rate)))
-        for row in frame.itertuples(index=False)
+        (row.rate_date.date(), row.base, row.currency, Decimal(repr(row.rate))) for row in frame.itertuples(index=False)
     ]
 
 
@@ -193,7 +199,9 @@ def test_rates_without_usd_are_rejected():
 def test_rates_with_a_date_outside_the_range_asked_are_rejected():
     body = _range_body()
     body["rates"]["2024-02-14"] = dict(body["rates"]["2024-02-13"])
-    with pytest.raises(BodyError, match=r"rates date 2024-02-14: is outside the range asked for \(2024-02-12\.\.2024-02-13\)"):
+    with pytest.raises(
+        BodyError, match=r"rates date 2024-02-14: is outside the range asked for \(2024-02-12\.\.2024-02-13\)"
+    ):
         parse_exchange_rates(rates_response(_dumps(body)), params())
 
 
@@ -206,8 +214,12 @@ def test_rates_missing_a_needed_day_are_rejected():
 
 @pytest.mark.parametrize(
     ("value", "problem"),
-    [("-1.0773", "expected a positive number"), ("0", "expected a positive number"),
-     ('"abc"', "expected a positive number"), ("1.0773001", "more than 6 decimals")],
+    [
+        ("-1.0773", "expected a positive number"),
+        ("0", "expected a positive number"),
+        ('"abc"', "expected a positive number"),
+        ("1.0773001", "more than 6 decimals"),
+    ],
 )
 def test_rates_that_are_not_usable_numbers_are_rejected(value, problem):
     text = RANGE_BODY.read_text("utf-8").replace('"USD": 1.0773', f'"USD": {value}')

@@ -10,13 +10,18 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from ecb_reference import ecb_table
 
+from pricing_pipeline.extract import fetch_exchange_rates, fetch_products
 from pricing_pipeline.parameters import validate_parameters
 from pricing_pipeline.parsing import parse_exchange_rates, parse_products
-from pricing_pipeline.sources import fetch_exchange_rates, fetch_products
-from pricing_pipeline.target_calendar import is_target_day, is_target_holiday, last_target_day_on_or_before
-from pricing_pipeline.warehouse import connect, load_run
+from pricing_pipeline.target_calendar import (
+    is_target_day,
+    is_target_holiday,
+    last_target_day_on_or_before,
+)
+from pricing_pipeline.transform import load_run
+from pricing_pipeline.warehouse import connect
+from tests.support.ecb_reference import ecb_table
 
 CATEGORY = "women's clothing"
 FIRST_DAY = dt.date(1999, 1, 4)

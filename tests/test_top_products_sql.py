@@ -12,13 +12,14 @@ import random
 import pandas as pd
 import pytest
 import sqlglot
-from case_data import load_case
 from sqlglot import exp
 
 from pricing_pipeline.parameters import validate_parameters
 from pricing_pipeline.parsing import PRODUCT_COLUMNS, RATE_COLUMNS
 from pricing_pipeline.paths import SQL_DIR
-from pricing_pipeline.warehouse import connect, load_run
+from pricing_pipeline.transform import load_run
+from pricing_pipeline.warehouse import connect
+from tests.support.case_data import load_case
 
 BIGQUERY_SQL = SQL_DIR / "bigquery" / "top_products_daily.sql"
 CATEGORY = "women's clothing"
@@ -35,8 +36,15 @@ def pandas_top5(products_by_day: pd.DataFrame) -> list[tuple]:
     top["rank"] = top.groupby(["day", "category"]).cumcount() + 1
     top = top.sort_values(["day", "category", "rank"])
     return [
-        (row.day, row.category, int(row.rank), int(row.product_id), row.title, float(row.rating_rate),
-         int(row.rating_count))
+        (
+            row.day,
+            row.category,
+            int(row.rank),
+            int(row.product_id),
+            row.title,
+            float(row.rating_rate),
+            int(row.rating_count),
+        )
         for row in top.itertuples(index=False)
     ]
 
@@ -207,7 +215,8 @@ def test_categories_are_ranked_separately(tmp_path):
         expected = pandas_top5(pd.concat([women, men], ignore_index=True).assign(day=day))
     assert rows == expected
     assert [(r[1], r[2], r[3]) for r in rows if r[1] == "men's clothing"] == [
-        ("men's clothing", 1, 101), ("men's clothing", 2, 102)
+        ("men's clothing", 1, 101),
+        ("men's clothing", 2, 102),
     ]
     assert [r[3] for r in rows if r[1] == CATEGORY] == [7, 6, 5, 4, 3]
 

@@ -15,7 +15,7 @@ MAIN_CURRENCIES = ("USD", "GBP", "CHF", "JPY")
 def exchange_rate_chart(exchange_rates: pd.DataFrame, currencies=MAIN_CURRENCIES) -> plt.Figure:
     """How many units of each main currency one euro bought, on each ECB publication day."""
     figure, axes = plt.subplots(1, len(currencies), figsize=(12, 2.8), sharex=True)
-    for ax, currency in zip(axes, currencies):
+    for ax, currency in zip(axes, currencies, strict=False):
         series = exchange_rates[exchange_rates["currency"] == currency].sort_values("rate_date")
         ax.plot(series["rate_date"], series["rate"], marker="o")
         ax.set_title(f"{currency} per EUR")
@@ -35,7 +35,7 @@ def price_chart(products_eur: pd.DataFrame) -> plt.Figure:
     """Each product's price in USD and in EUR, on the last day of the run."""
     last_day = products_eur["day"].max()
     day = products_eur[products_eur["day"] == last_day].sort_values("price_usd")
-    labels = [f"{pid} · {title[:28]}" for pid, title in zip(day["product_id"], day["title"])]
+    labels = [f"{pid} · {title[:28]}" for pid, title in zip(day["product_id"], day["title"], strict=False)]
     positions = range(len(day))
     figure, ax = plt.subplots(figsize=(9, 0.45 * len(day) + 1.2))
     ax.barh([p + 0.2 for p in positions], day["price_usd"], height=0.4, label="USD")
@@ -53,9 +53,11 @@ def top_products_chart(top_products: pd.DataFrame, max_days: int = 3) -> plt.Fig
     """The top 5 of each of the last max_days days, by rating."""
     days = sorted(top_products["day"].unique())[-max_days:]
     figure, axes = plt.subplots(1, len(days), figsize=(5 * len(days), 3), squeeze=False)
-    for ax, day in zip(axes[0], days):
+    for ax, day in zip(axes[0], days, strict=False):
         top = top_products[top_products["day"] == day].sort_values("rank", ascending=False)
-        labels = [f"#{r} · {pid} · {t[:22]}" for r, pid, t in zip(top["rank"], top["product_id"], top["title"])]
+        labels = [
+            f"#{r} · {pid} · {t[:22]}" for r, pid, t in zip(top["rank"], top["product_id"], top["title"], strict=False)
+        ]
         ax.barh(labels, top["rating_rate"])
         ax.set_xlim(0, 5)
         ax.set_xlabel("rating (0-5)")

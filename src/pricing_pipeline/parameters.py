@@ -26,9 +26,7 @@ def parse_day(name: str, value: str) -> dt.date:
             raise ValueError(value)
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise ParameterError(
-            f"{name}={value!r} is not a calendar date; expected YYYY-MM-DD, e.g. 2024-02-12"
-        ) from None
+        raise ParameterError(f"{name}={value!r} is not a calendar date; expected YYYY-MM-DD, e.g. 2024-02-12") from None
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ def validate_parameters(
     run_id: str = "",
     today: dt.date | None = None,
 ) -> RunParameters:
-    today = today or dt.datetime.now(dt.timezone.utc).date()
+    today = today or dt.datetime.now(dt.UTC).date()
     start = parse_day("start_date", start_date)
     end = parse_day("end_date", end_date or start_date)
     accepted = f"accepted: {FIRST_ECB_RATE_DATE} up to today ({today})"
@@ -70,19 +68,31 @@ def validate_parameters(
         if day > today:
             raise ParameterError(f"{name}={day} is in the future; rates do not exist yet; {accepted}")
     if end < start:
-        raise ParameterError(f"end_date={end} is before start_date={start}; a range runs from start to end (accepted: end_date on or after start_date)")
+        raise ParameterError(
+            f"end_date={end} is before start_date={start}; a range runs from start to end (accepted: end_date on or after start_date)"
+        )
     if source not in SOURCES:
         raise ParameterError(f"source={source!r} is unknown; accepted: {', '.join(SOURCES)}")
     if not isinstance(category, str) or not category.strip():
-        raise ParameterError("category is empty; give a Fake Store category such as \"women's clothing\"")
+        raise ParameterError('category is empty; give a Fake Store category such as "women\'s clothing"')
     if len(category) > CATEGORY_MAX_LENGTH or not category.isprintable():
         raise ParameterError(
             f"category {category[:40]!r}{'...' * (len(category) > 40)} is not usable; expected printable text of at most "
-            f"{CATEGORY_MAX_LENGTH} characters, such as \"women's clothing\""
+            f'{CATEGORY_MAX_LENGTH} characters, such as "women\'s clothing"'
         )
     run_id = run_id or f"{source}_{start}_{end}"
     if not _RUN_ID.match(run_id):
-        raise ParameterError(
-            f"run_id={run_id!r} is not usable as a folder name; use letters, digits, '.', '_' or '-'"
-        )
+        raise ParameterError(f"run_id={run_id!r} is not usable as a folder name; use letters, digits, '.', '_' or '-'")
     return RunParameters(start, end, category, source, run_id)
+
+
+def notebook_parameters(params: RunParameters, data_dir) -> dict:
+    """The values papermill injects into each notebook's parameters cell (and the run log keeps)."""
+    return {
+        "start_date": params.start_date.isoformat(),
+        "end_date": params.end_date.isoformat(),
+        "category": params.category,
+        "source": params.source,
+        "data_dir": str(data_dir),
+        "run_id": params.run_id,
+    }

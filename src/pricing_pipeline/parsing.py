@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from .parameters import RunParameters
-from .sources import RawResponse
+from .raw_response import RawResponse
 from .target_calendar import last_target_day_on_or_before
 
 RATE_COLUMNS = ["rate_date", "base", "currency", "rate"]
@@ -114,7 +114,7 @@ def _rates_from_ecb_csv(response: RawResponse) -> dict[str, dict[str, Any]]:
         # 'N/A' marks a currency the ECB did not quote that day; trailing empty cells are padding.
         by_date[cells[0]] = {
             currency: value
-            for currency, value in zip(currencies, cells[1:])
+            for currency, value in zip(currencies, cells[1:], strict=False)
             if currency and value not in ("", "N/A")
         }
     return by_date
@@ -149,7 +149,9 @@ def parse_exchange_rates(response: RawResponse, params: RunParameters) -> pd.Dat
             if rate is None or rate <= 0:
                 raise _fail(response, f"rate {currency} on {day}", f"is {_shown(value)}; expected a positive number")
             if rate >= RATE_LIMIT:
-                raise _fail(response, f"rate {currency} on {day}", f"is {_shown(value)}; expected less than {RATE_LIMIT:,}")
+                raise _fail(
+                    response, f"rate {currency} on {day}", f"is {_shown(value)}; expected less than {RATE_LIMIT:,}"
+                )
             if _decimals(rate) > RATE_DECIMALS:
                 raise _fail(response, f"rate {currency} on {day}", f"has more than {RATE_DECIMALS} decimals")
             rows.append((day, "EUR", str(currency), float(rate)))

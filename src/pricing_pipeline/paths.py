@@ -6,14 +6,14 @@ relative path would mean different things under the two; these do not.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from . import settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 # Recorded API responses ship with the code: they are inputs, not run products.
 RECORDINGS_DIR = PROJECT_ROOT / "data" / "recorded"
-DATA_DIR_ENV = "PIPELINE_DATA_DIR"
 
 
 def resolve_data_dir(data_dir: str = "") -> Path:
@@ -21,7 +21,7 @@ def resolve_data_dir(data_dir: str = "") -> Path:
 
     A relative value is taken from the project root.
     """
-    chosen = data_dir or os.environ.get(DATA_DIR_ENV, "") or "data"
+    chosen = data_dir or settings.text(settings.DATA_DIR, "data")
     path = Path(chosen)
     return path if path.is_absolute() else PROJECT_ROOT / path
 
@@ -46,7 +46,7 @@ class RunPaths:
         self.record = data_dir / "runs" / run_id  # the executed notebooks and their HTML
         self.warehouse = data_dir / "warehouse.duckdb"
 
-    def ensure(self) -> "RunPaths":
+    def ensure(self) -> RunPaths:
         for folder in (self.raw, self.interim, self.output):
             folder.mkdir(parents=True, exist_ok=True)
         return self

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 
+from pricing_pipeline.run_scope import TABLES
 from pricing_pipeline.warehouse import content_hash
 
 
@@ -20,6 +21,6 @@ def query(data_dir: Path, sql: str, params: list | None = None) -> list[tuple]:
 def warehouse_hash(data_dir: Path) -> str:
     con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
-        return content_hash(con)
+        return content_hash(con, TABLES)
     finally:
         con.close()

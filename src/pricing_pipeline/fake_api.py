@@ -1,7 +1,9 @@
-"""A local HTTP server, on raw sockets, that misbehaves on request: the fault-injection tests' API.
+"""A local stand-in for Frankfurter and Fake Store, on raw sockets, that misbehaves on request: the
+API of the tests and of the benchmark (no machine here reaches the real ones).
 
 Each path has a queue of actions played one per request; once it is empty the path's default
-action answers (the good body, for the two APIs), or 404. Every request is counted by path.
+action answers, else the fallback (e.g. serve_ecb_and_recordings: any rates range from the ECB
+file, any category from the recordings), else 404. Every request is counted by path.
 
 Raw sockets, not http.server, so that a handler can hang, drop the connection without answering
 or send fewer bytes than its Content-Length announces. Every connection is closed after one
@@ -10,10 +12,15 @@ answer (Connection: close), so a count of requests is a count of connections wit
 
 from __future__ import annotations
 
+import contextlib
+import json
 import socket
 import threading
+import zipfile
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 
 @dataclass(frozen=True)
@@ -45,13 +52,25 @@ class Truncate:
     with_length: bool = True
 
 
-REASONS = {200: "OK", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
-           502: "Bad Gateway", 503: "Service Unavailable", 400: "Bad Request", 403: "Forbidden"}
+REASONS = {
+    200: "OK",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    400: "Bad Request",
+    403: "Forbidden",
+}
+
+
+NOT_FOUND = Respond(404, b'{"error": "not found"}')
 
 
 class FaultServer:
-    def __init__(self, defaults: dict[str, object] | None = None):
+    def __init__(self, defaults: dict[str, object] | None = None, fallback: Callable[[str], object] | None = None):
         self.defaults = dict(defaults or {})
+        self.fallback = fallback
         self.queues: dict[str, deque] = {}
         self.counts: Counter = Counter()
         self.requests: list[str] = []
@@ -80,6 +99,11 @@ class FaultServer:
         with self._lock:
             return sum(self.counts.values())
 
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.counts.clear()
+            self.requests.clear()
+
     def release(self) -> None:
         """End every Hang now (the hanging connections are closed unanswered)."""
         self.released.set()
@@ -96,7 +120,7 @@ class FaultServer:
         while not self.stopped.is_set():
             try:
                 conn, _ = self._sock.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -121,17 +145,20 @@ class FaultServer:
                 self.counts[path] += 1
                 self.requests.append(path)
                 queue = self.queues.get(path)
-                action = queue.popleft() if queue else self.defaults.get(path, Respond(404, b'{"error": "not found"}'))
-            try:
+                action = queue.popleft() if queue else self.defaults.get(path)
+            if action is None:
+                action = self.fallback(path) if self.fallback else NOT_FOUND
+            with contextlib.suppress(OSError):
                 self._play(conn, action)
-            except OSError:
-                pass
 
     def _play(self, conn: socket.socket, action) -> None:
         if isinstance(action, Respond):
-            head = [f"HTTP/1.1 {action.status} {REASONS.get(action.status, 'Status')}",
-                    f"Content-Type: {action.content_type}", f"Content-Length: {len(action.body)}",
-                    "Connection: close"]
+            head = [
+                f"HTTP/1.1 {action.status} {REASONS.get(action.status, 'Status')}",
+                f"Content-Type: {action.content_type}",
+                f"Content-Length: {len(action.body)}",
+                "Connection: close",
+            ]
             head += [f"{name}: {value}" for name, value in action.headers.items()]
             conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + action.body)
         elif isinstance(action, Hang):
@@ -145,3 +172,54 @@ class FaultServer:
             conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + action.body[: action.keep])
         else:
             raise TypeError(f"unknown action {action!r}")
+
+
+# ---------------------------------------------------------------- the two APIs from local data
+
+
+def ecb_rates_by_day() -> dict[str, dict[str, float]]:
+    """Every day of the ECB history file: {day: {currency: rate}}, as Frankfurter serves them."""
+    from .ecb_history import ecb_history_zip
+
+    with zipfile.ZipFile(ecb_history_zip()) as archive:
+        lines = archive.read("eurofxref-hist.csv").decode("utf-8").splitlines()
+    currencies = lines[0].split(",")[1:]
+    by_day = {}
+    for line in lines[1:]:
+        cells = line.split(",")
+        by_day[cells[0]] = {
+            c: float(v) for c, v in zip(currencies, cells[1:], strict=False) if c and v not in ("", "N/A")
+        }
+    return by_day
+
+
+def serve_ecb_and_recordings(rates_prefix: str = "/frankfurter", products_prefix: str = "/fakestore"):
+    """A fallback answering Frankfurter's range endpoint from the ECB file and Fake Store's category
+    endpoint from the recordings, below the two prefixes (the base URLs a run is given)."""
+    from .recordings import products_recording_path
+
+    rates = ecb_rates_by_day()
+
+    def answer(raw_path: str) -> Respond:
+        path = unquote(raw_path)
+        if path.startswith(f"{rates_prefix}/") and ".." in path:
+            start, end = path.removeprefix(f"{rates_prefix}/").split("..", 1)
+            days = {day: day_rates for day, day_rates in rates.items() if start <= day <= end}
+            if not days:
+                return NOT_FOUND
+            body = {
+                "amount": 1.0,
+                "base": "EUR",
+                "start_date": min(days),
+                "end_date": max(days),
+                "rates": dict(sorted(days.items())),
+            }
+            return Respond(200, json.dumps(body).encode())
+        category_prefix = f"{products_prefix}/products/category/"
+        if path.startswith(category_prefix):
+            recording = products_recording_path(path.removeprefix(category_prefix))
+            if recording.is_file():
+                return Respond(200, recording.read_bytes())
+        return NOT_FOUND
+
+    return answer

@@ -13,7 +13,7 @@ import zipfile
 from decimal import Decimal
 from functools import lru_cache
 
-from pricing_pipeline.sources import ecb_history_zip
+from pricing_pipeline.ecb_history import ecb_history_zip
 
 
 @lru_cache(maxsize=1)
@@ -29,7 +29,7 @@ def ecb_table() -> dict[dt.date, dict[str, Decimal]]:
     return {
         dt.date.fromisoformat(cells[0]): {
             currency: Decimal(value)
-            for currency, value in zip(header[1:], cells[1:])
+            for currency, value in zip(header[1:], cells[1:], strict=False)
             if currency and value not in ("", "N/A")
         }
         for cells in reader

@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from conftest import RECORDINGS
 
 from pricing_pipeline.parameters import RunParameters, validate_parameters
 from pricing_pipeline.parsing import parse_exchange_rates, parse_products
-from pricing_pipeline.sources import RawResponse
-from pricing_pipeline.warehouse import load_run
+from pricing_pipeline.raw_response import RawResponse
+from pricing_pipeline.transform import load_run
+from tests.support.paths import RECORDINGS
 
 CASE_CATEGORY = "women's clothing"
 CASE_RATES = RECORDINGS / "frankfurter" / "2024-02-12..2024-02-13.json"

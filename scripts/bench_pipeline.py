@@ -1,0 +1,190 @@
+"""The pipeline through its runner: a day against the floor, backfills, requests, peak memory."""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import sys
+from pathlib import Path
+from urllib.parse import unquote
+
+from pricing_pipeline.fake_api import FaultServer, serve_ecb_and_recordings
+
+from bench_common import (
+    CATEGORY,
+    child_env,
+    day_count,
+    log,
+    peak_rss,
+    runner_command,
+    stats,
+    timed,
+)
+
+REQUEST_SPANS = ("day", "month", "year")
+
+
+def import_lines(notebook: Path) -> list[str]:
+    """The import statements of a notebook's code cells, as written (the libraries it loads)."""
+    import nbformat
+
+    lines = []
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # IPython magics: no imports to take from this cell
+            continue
+        lines += [
+            ast.get_source_segment(cell.source, node)
+            for node in tree.body
+            if isinstance(node, (ast.Import, ast.ImportFrom))
+        ]
+    return lines
+
+
+def write_floor_notebooks(folder: Path) -> list[Path]:
+    """For each notebook of the pipeline, one with its parameters cell and its imports, nothing else."""
+    import nbformat
+
+    from pricing_pipeline.notebook_runner import NOTEBOOKS_DIR
+    from pricing_pipeline.pipeline import NOTEBOOKS
+
+    folder.mkdir(parents=True, exist_ok=True)
+    floors = []
+    for name in NOTEBOOKS:
+        real = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
+        parameters = [c for c in real.cells if "parameters" in c.metadata.get("tags", [])]
+        floor = nbformat.v4.new_notebook(metadata=real.metadata)
+        floor.cells = [nbformat.v4.new_code_cell(c.source, metadata={"tags": ["parameters"]}) for c in parameters]
+        floor.cells.append(nbformat.v4.new_code_cell("\n".join(import_lines(NOTEBOOKS_DIR / name))))
+        path = folder / f"floor_{name}"
+        nbformat.write(floor, path)
+        floors.append(path)
+    return floors
+
+
+# The floor's process: Python, papermill and the kernels, as the runner has them (cwd included).
+FLOOR_CODE = """
+import json, sys, papermill
+parameters, cwd = json.loads(sys.argv[1]), sys.argv[2]
+for notebook in sys.argv[3:]:
+    papermill.execute_notebook(notebook, notebook.replace('.ipynb', '.out.ipynb'), parameters=parameters,
+                               kernel_name='python3', cwd=cwd, progress_bar=False)
+"""
+
+
+def bench_runs(settings: dict, windows: dict, scratch: Path) -> tuple[dict, dict]:
+    """Daily run, floor and backfills, interleaved round by round."""
+    from pricing_pipeline.notebook_runner import NOTEBOOKS_DIR
+
+    floors = write_floor_notebooks(scratch / "floor")
+    day = windows["day"]
+    floor_parameters = {
+        "start_date": day[0],
+        "end_date": day[1],
+        "category": CATEGORY,
+        "source": "offline",
+        "data_dir": str(scratch / "floor-data"),
+        "run_id": "floor",
+    }
+    jobs = {
+        "floor": lambda data: [
+            sys.executable,
+            "-c",
+            FLOOR_CODE,
+            json.dumps(floor_parameters),
+            str(NOTEBOOKS_DIR),
+            *map(str, floors),
+        ]
+    }
+    for name in settings["backfill"]:
+        jobs[name] = lambda data, span=windows[name]: runner_command(span, "offline", data)
+    times: dict[str, list[float]] = {name: [] for name in jobs}
+    order = list(jobs)
+    for round_index in range(settings["repeat"]):
+        shift = round_index % len(order)  # each job takes every place in the round in turn
+        for name in order[shift:] + order[:shift]:
+            data = scratch / "runs" / f"{name}-{round_index}"
+            times[name].append(timed(jobs[name](data)))
+            shutil.rmtree(data, ignore_errors=True)
+            shutil.rmtree(scratch / "floor-data", ignore_errors=True)
+        log(
+            f"  round {round_index + 1}/{settings['repeat']}: "
+            + ", ".join(f"{name} {times[name][-1]:.2f}s" for name in order)
+        )
+
+    def paired(name: str, reference: str) -> dict:
+        return stats([a / b for a, b in zip(times[name], times[reference], strict=False)])
+
+    daily = {
+        "run": stats(times["day"]),
+        "floor": stats(times["floor"]),
+        "ratio": paired("day", "floor"),
+        "span": list(day),
+    }
+    daily["ratio"]["of_medians"] = daily["run"]["median"] / daily["floor"]["median"]
+    backfill = {}
+    for name in settings["backfill"]:
+        backfill[name] = {
+            "start": windows[name][0],
+            "end": windows[name][1],
+            "days": day_count(windows[name]),
+            "seconds": stats(times[name]),
+            "ratio_to_day": paired(name, "day"),
+        }
+    return daily, backfill
+
+
+def bench_memory(settings: dict, windows: dict, scratch: Path) -> dict:
+    results = {}
+    for name, repeat in (
+        ("day", settings["memory_repeat"]),
+        ("history", 1 if "history" in settings["backfill"] else 0),
+    ):
+        samples = []
+        for index in range(repeat):
+            data = scratch / "runs" / f"memory-{name}-{index}"
+            samples.append(peak_rss(runner_command(windows[name], "offline", data)))
+            shutil.rmtree(data, ignore_errors=True)
+        if samples:
+            results[name] = {
+                key: stats([s[key] for s in samples]) if samples[0][key] is not None else None
+                for key in ("tree_mb", "largest_process_mb")
+            }
+    return results
+
+
+def bench_requests(windows: dict, scratch: Path) -> dict:
+    results = {}
+    apis = FaultServer(fallback=serve_ecb_and_recordings("/frankfurter", "/fakestore"))
+    try:
+        env = child_env(
+            FRANKFURTER_BASE_URL=f"{apis.url}/frankfurter",
+            FAKESTORE_BASE_URL=f"{apis.url}/fakestore",
+            NO_PROXY="127.0.0.1,localhost",
+            no_proxy="127.0.0.1,localhost",
+        )
+        for name in REQUEST_SPANS:
+            apis.reset_counts()
+            data = scratch / "runs" / f"live-{name}"
+            seconds = timed(runner_command(windows[name], "live", data), env=env)
+            shutil.rmtree(data, ignore_errors=True)
+            paths = [unquote(path) for path in apis.requests]
+            results[name] = {
+                "start": windows[name][0],
+                "end": windows[name][1],
+                "days": day_count(windows[name]),
+                "total": len(paths),
+                "frankfurter": sum(p.startswith("/frankfurter/") for p in paths),
+                "fakestore": sum(p.startswith("/fakestore/") for p in paths),
+                "paths": paths,
+                "seconds": seconds,
+            }
+            log(f"  {name}: {len(paths)} requests ({', '.join(paths)})")
+    finally:
+        apis.stop()
+    counts = {r["total"] for r in results.values()}
+    return {"spans": results, "constant": len(counts) == 1, "per_run": counts.pop() if len(counts) == 1 else None}

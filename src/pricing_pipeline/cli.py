@@ -1,0 +1,140 @@
+"""The command line: `pricing-pipeline run` (also scripts/run_pipeline.py), the only place that prints.
+
+Examples:
+  pricing-pipeline run --date 2024-02-13 --source offline
+  pricing-pipeline run --start 2024-01-01 --end 2024-12-31 --source offline
+  pricing-pipeline run --source live          # yesterday (UTC), from the two APIs
+
+Exit status: 0 when every step ran and every data test passed; 1 when a step failed (what failed,
+where, and where the record is are printed; the executed notebook is kept); 2 for bad options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .failures import RunFailed
+from .notebook_runner import DEFAULT_CELL_TIMEOUT
+from .parameters import SOURCES, ParameterError
+from .paths import relative_to_root, resolve_data_dir
+from .pipeline import default_run_date, parameters_for, run_pipeline
+from .run_scope import run_frame
+from .warehouse import connect
+
+# Printing every day of a long backfill would bury the summary.
+MAX_DAYS_PRINTED = 14
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument(
+        "--date",
+        help=f"the one day to run, YYYY-MM-DD (default: yesterday in UTC, today {default_run_date()}: "
+        "on a morning schedule the ECB rates of the previous working day are the latest)",
+    )
+    parser.add_argument("--start", help="first day of a range, YYYY-MM-DD (with --end)")
+    parser.add_argument("--end", help="last day of a range, inclusive (default: --start)")
+    parser.add_argument(
+        "--source",
+        choices=SOURCES,
+        default="live",
+        help="live: Frankfurter and Fake Store over HTTP (default); recorded: the recorded responses "
+        "in data/recorded/; offline: the ECB history file for rates, recorded products",
+    )
+    parser.add_argument("--category", default="women's clothing", help="Fake Store category (default: %(default)s)")
+    parser.add_argument(
+        "--data-dir", default="", help="folder the run writes to (default: $PIPELINE_DATA_DIR or data/)"
+    )
+    parser.add_argument("--run-id", help="name of the run's record folder (default: <UTC time>_<source>_<start>_<end>)")
+    parser.add_argument(
+        "--cell-timeout",
+        type=int,
+        default=DEFAULT_CELL_TIMEOUT,
+        help="seconds a notebook cell may run before the run fails (default: %(default)s)",
+    )
+    parser.add_argument("--log-output", action="store_true", help="stream the notebooks' output to the log")
+    parser.add_argument(
+        "--skip-reconciliation",
+        action="store_true",
+        help="do not re-read the source after the load to compare it with the warehouse "
+        "(by default a difference in product ids, count or sum of prices fails the run)",
+    )
+    parser.add_argument(
+        "--backup-dir",
+        default="",
+        help="where the warehouse is exported as Parquet after each successful run "
+        "(default: $PIPELINE_BACKUP_DIR, else <data dir>/backups; the newest 7 are kept)",
+    )
+    return parser
+
+
+def print_summary(record) -> None:
+    params = record.params
+    print(f"run {params.run_id} succeeded: {params.start_date}..{params.end_date}, {params.category!r}")
+    print(f"record:  {relative_to_root(record.paths.record)}/ (executed notebooks and their HTML)")
+    print(f"outputs: {relative_to_root(record.paths.output)}/")
+    for table, rows in record.rows_written.items():
+        print(f"  {table}: {rows} rows for the run's days")
+    if record.reconciliation is not None:
+        print(f"reconciled with the source: {', '.join(record.reconciliation['check_name'])} agree")
+    print(f"backup:  {relative_to_root(record.backup)}/")
+    with connect(record.paths.warehouse) as con:
+        top = run_frame(con, "marts.top_products_daily", params)
+    days = sorted(top["day"].unique())
+    if len(days) > MAX_DAYS_PRINTED:
+        print(f"\ntop 5 of the last {MAX_DAYS_PRINTED} of {len(days)} days:")
+        days = days[-MAX_DAYS_PRINTED:]
+    columns = ["rank", "product_id", "title", "rating_rate", "rating_count", "price_usd", "price_eur", "rate_date"]
+    for day in days:
+        print(f"\ntop 5 on {day:%Y-%m-%d}")
+        rows = top[top["day"] == day][columns].copy()
+        rows["title"] = rows["title"].str.slice(0, 40)
+        print(rows.to_string(index=False))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pricing-pipeline",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser(
+        "run",
+        help="run the pipeline for a day or a range",
+        description="Run the daily pricing pipeline: notebooks/01_extract then 02_transform, with papermill, "
+        "then reconcile with the source and back up the warehouse.",
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_run_options(run).set_defaults(handler=run_command, command_parser=run)
+    return parser
+
+
+def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    try:
+        params = parameters_for(args.date, args.start, args.end, args.category, args.source, args.run_id)
+    except (ParameterError, ValueError) as error:
+        parser.error(str(error))
+    data_dir = resolve_data_dir(args.data_dir)
+    try:
+        record = run_pipeline(
+            params,
+            data_dir,
+            args.cell_timeout,
+            args.log_output,
+            reconciliation=not args.skip_reconciliation,
+            backup_dir=args.backup_dir,
+        )
+    except RunFailed as error:
+        print(f"run {params.run_id} FAILED\n{error}", file=sys.stderr)
+        return 1
+    print_summary(record)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return args.handler(args.command_parser, args)

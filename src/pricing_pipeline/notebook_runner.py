@@ -1,0 +1,130 @@
+"""Executes notebooks with papermill, each in a kernel started ahead, and renders each executed
+notebook as HTML: the run's record under data/runs/<run id>/.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .failures import RunFailed
+from .paths import PROJECT_ROOT, relative_to_root
+
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+DEFAULT_CELL_TIMEOUT = 600
+
+
+@functools.lru_cache(maxsize=1)
+def _html_exporter():
+    """One exporter for every notebook of a run: its templates are compiled once, not per notebook
+    (a new exporter per notebook was a third of the run's cost above the floor; same pages)."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter()
+
+
+@contextmanager
+def started_kernels(count: int) -> Iterator[list]:
+    """Start every notebook's kernel at once, before the first notebook runs.
+
+    A kernel takes most of a second to start; started together, the later notebooks' kernels boot
+    while the first notebook runs instead of after it. Each notebook still gets a fresh kernel
+    of its own, started in notebooks/ as papermill would. run_notebooks stops each kernel as soon
+    as its notebook is done (a finished kernel holds its memory); any left are stopped here.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    kernels = []
+    # Kernels talk to the runner over local IPC sockets in a private folder, not over TCP ports.
+    sockets = tempfile.TemporaryDirectory(prefix="pricing-kernels-")
+    try:
+        for number in range(count):
+            kernel = AsyncKernelManager(
+                kernel_name="python3", transport="ipc", ip=os.path.join(sockets.name, f"kernel-{number}")
+            )
+            try:
+                run_sync(kernel.start_kernel)(cwd=str(NOTEBOOKS_DIR))
+            except Exception as error:
+                raise RunFailed(f"could not start a python3 kernel ({type(error).__name__}: {error})") from error
+            kernels.append(kernel)
+        yield kernels
+    finally:
+        for kernel in kernels:
+            shut_down(kernel)
+        sockets.cleanup()
+
+
+def shut_down(kernel) -> None:
+    """Stop a kernel now (its notebook is done); a kernel already stopped is left alone."""
+    from jupyter_core.utils import run_sync
+
+    if kernel.has_kernel:
+        run_sync(kernel.shutdown_kernel)(now=True)
+
+
+def render_html(notebook: Path) -> Path:
+    """The executed notebook as a page a reviewer opens without Jupyter."""
+    import nbformat
+
+    body, _ = _html_exporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    html = notebook.with_suffix(".html")
+    html.write_text(body, encoding="utf-8")
+    return html
+
+
+def _failure_message(notebook: Path, error: Exception) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(error, PapermillExecutionError):
+        where = f"cell {error.cell_index} (execution count {error.exec_count})"
+        what = f"{error.ename}: {error.evalue}"
+    else:
+        where, what = "before any cell ran", f"{type(error).__name__}: {error}"
+    return (
+        f"notebook: {notebook.name}\n"
+        f"where:    {where}\n"
+        f"error:    {what}\n"
+        f"record:   {relative_to_root(notebook)} (and .html)"
+    )
+
+
+def run_notebooks(
+    executed_dir: Path,
+    parameters: dict,
+    notebooks: tuple[str, ...],
+    kernels: list,
+    cell_timeout: int,
+    log_output: bool,
+    on_executed: Callable[[Path], object],
+) -> None:
+    """Execute the notebooks in order, each in its kernel; a failure stops the run with its record.
+
+    on_executed receives each executed notebook, the failed one included.
+    """
+    import papermill
+
+    for name, kernel in zip(notebooks, kernels, strict=False):
+        executed = executed_dir / name
+        try:
+            papermill.execute_notebook(
+                str(NOTEBOOKS_DIR / name),
+                str(executed),
+                parameters=parameters,
+                kernel_name="python3",
+                km=kernel,
+                cwd=str(NOTEBOOKS_DIR),
+                execution_timeout=cell_timeout,
+                progress_bar=False,
+                log_output=log_output,
+            )
+        except Exception as error:
+            raise RunFailed(_failure_message(executed, error)) from error
+        finally:
+            shut_down(kernel)
+            if executed.exists():
+                on_executed(executed)

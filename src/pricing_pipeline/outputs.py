@@ -1,0 +1,49 @@
+"""The deliverables of a run: its rows of each table as CSV, written so a reader never sees half a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from .parameters import RunParameters
+from .run_scope import RUN_ORDER, run_scope
+from .warehouse import quoted_path
+
+# A deliverable: a table's rows for the run, in key order, with these columns.
+# Rates are written as DOUBLE so that they read as the ECB publishes them (1.0773, not 1.077300).
+OUTPUTS = {
+    "exchange_rates.csv": ("staging.exchange_rates", "rate_date, base, currency, rate::DOUBLE AS rate"),
+    "products_eur.csv": (
+        "marts.products_eur",
+        "day, product_id, title, category, price_usd, price_eur, usd_per_eur::DOUBLE AS usd_per_eur, "
+        "rate_date, rating_rate, rating_count",
+    ),
+    "top_products_daily.csv": (
+        "marts.top_products_daily",
+        "day, rank, product_id, title, category, rating_rate, rating_count, price_usd, price_eur, rate_date",
+    ),
+}
+
+
+def export_csv(con: duckdb.DuckDBPyConnection, query: str, params: list, path: Path) -> Path:
+    """Write a query's result as CSV through a temporary file, so a reader never sees half a file.
+
+    DuckDB writes the values itself: decimals keep their scale (9.10, not 9.1).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE export AS {query}", params)
+    con.execute(f"COPY export TO '{quoted_path(partial)}' (HEADER, DELIMITER ',')")
+    con.execute("DROP TABLE export")
+    partial.replace(path)
+    return path
+
+
+def export_outputs(con: duckdb.DuckDBPyConnection, params: RunParameters, output_dir: Path) -> list[Path]:
+    paths = []
+    for name, (table, columns) in OUTPUTS.items():
+        where, args = run_scope(table, params)
+        query = f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {RUN_ORDER[table]}"
+        paths.append(export_csv(con, query, args, output_dir / name))
+    return paths

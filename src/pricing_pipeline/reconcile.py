@@ -1,0 +1,59 @@
+"""The reconcile step: after the load, re-read the source and compare it with the snapshot written.
+
+The body is landed like any other (as products_recheck), then parsed by the same code. Any
+disagreement (ids, count, sum of prices, in ops.reconciliation) is a change the run does not
+explain: the run fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .extract import fetch_products
+from .failures import RunFailed
+from .landing import land_response
+from .parameters import RunParameters
+from .parsing import BodyError, parse_products
+from .paths import RunPaths
+from .raw_response import SourceError
+from .warehouse import connect, sql_text, transaction
+
+
+def reconcile(con: duckdb.DuckDBPyConnection, params: RunParameters, source_products: pd.DataFrame) -> pd.DataFrame:
+    """Compare the source's current products with the snapshot the run wrote; one row per check."""
+    run = pd.DataFrame([{"run_id": params.run_id, "snapshot_date": params.end_date, "category": params.category}])
+    with transaction(con, {"reconciliation_run": run, "source_products": source_products}):
+        con.execute(sql_text("ops/reconciliation.sql"))
+    return con.execute(
+        "SELECT check_name, source_value, warehouse_value, detail, agrees FROM ops.reconciliation "
+        "WHERE run_id = ? ORDER BY check_name",
+        [params.run_id],
+    ).df()
+
+
+def reconcile_with_source(params: RunParameters, data_dir: Path) -> pd.DataFrame:
+    """Re-read the source's current products and check them against the run's last snapshot."""
+    paths = RunPaths(data_dir, params.run_id)
+    try:
+        response = replace(fetch_products(params), name="products_recheck")
+        land_response(response, paths.raw, paths.warehouse, params.run_id)
+        source_products = parse_products(response, params)
+    except (SourceError, BodyError) as error:
+        raise RunFailed(f"reconciliation could not re-read the source: {error}") from error
+    with connect(paths.warehouse) as con:
+        checks = reconcile(con, params, source_products)
+    disagreeing = checks[~checks["agrees"]]
+    if len(disagreeing):
+        lines = [
+            f"  {row.check_name}: source {row.source_value}, warehouse {row.warehouse_value} {row.detail}".rstrip()
+            for row in disagreeing.itertuples()
+        ]
+        raise RunFailed(
+            f"reconciliation: the source no longer matches the snapshot of {params.end_date} "
+            "(see ops.reconciliation):\n" + "\n".join(lines)
+        )
+    return checks
