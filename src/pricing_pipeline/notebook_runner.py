@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .failures import RunFailed
-from .paths import PROJECT_ROOT, relative_to_root
+from .paths import PROJECT_ROOT
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 DEFAULT_CELL_TIMEOUT = 600
@@ -77,6 +77,14 @@ def render_html(notebook: Path) -> Path:
     return html
 
 
+class NotebookFailed(RunFailed):
+    """A notebook failed; `notebook` is its executed copy, kept as the run's record."""
+
+    def __init__(self, message: str, notebook: Path):
+        super().__init__(message)
+        self.notebook = notebook
+
+
 def _failure_message(notebook: Path, error: Exception) -> str:
     from papermill.exceptions import PapermillExecutionError
 
@@ -85,12 +93,7 @@ def _failure_message(notebook: Path, error: Exception) -> str:
         what = f"{error.ename}: {error.evalue}"
     else:
         where, what = "before any cell ran", f"{type(error).__name__}: {error}"
-    return (
-        f"notebook: {notebook.name}\n"
-        f"where:    {where}\n"
-        f"error:    {what}\n"
-        f"record:   {relative_to_root(notebook)} (and .html)"
-    )
+    return f"notebook {notebook.name} failed, {where}:\n{what}"
 
 
 def run_notebooks(
@@ -123,7 +126,7 @@ def run_notebooks(
                 log_output=log_output,
             )
         except Exception as error:
-            raise RunFailed(_failure_message(executed, error)) from error
+            raise NotebookFailed(_failure_message(executed, error), executed) from error
         finally:
             shut_down(kernel)
             if executed.exists():

@@ -14,12 +14,15 @@ data/runs/<run id>/. One run at a time per data folder (lock.py).
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
 from .backup import backup_root, export_backup
-from .failures import RunFailed
+from .failure_report import StepError
+from .failures import PipelineFailed, RunFailed
 from .lock import exclusive_run
 from .notebook_runner import (
     DEFAULT_CELL_TIMEOUT,
@@ -27,8 +30,10 @@ from .notebook_runner import (
     run_notebooks,
     started_kernels,
 )
+from .outputs import publish_outputs
 from .parameters import RunParameters, notebook_parameters, validate_parameters
 from .reconcile import reconcile_with_source
+from .run_failure import lock_failure, report_failure
 from .run_log import RunRecord, write_run_log
 from .run_scope import rows_for_days
 from .warehouse import connect
@@ -55,20 +60,54 @@ def run_pipeline(
     notebooks: tuple[str, ...] = NOTEBOOKS,
     reconciliation: bool = True,
     backup_dir: str = "",
+    publish_to: Path | None = None,
 ) -> RunRecord:
-    """Run the steps in order; raises RunFailed (record kept) on failure."""
+    """Run the steps in order. On any failure raises PipelineFailed, whose report says what failed,
+    the warehouse's state, where the record is and what to do next."""
     record = RunRecord(params, data_dir, dt.datetime.now(dt.UTC))
-    paths = record.paths
+    backups = backup_root(data_dir, backup_dir)
+    with ExitStack() as held:
+        try:
+            held.enter_context(exclusive_run(data_dir))
+        except Exception as error:  # another run holds the lock, or the data folder is unusable
+            raise PipelineFailed(lock_failure(record, error)) from error
+        errors = _run_steps(record, backups, cell_timeout, log_output, notebooks, reconciliation, publish_to)
+        if errors:
+            if record.status == "failed":
+                _remove_interim_files(record)
+            # Still under the lock: the warehouse is read as this run left it.
+            raise PipelineFailed(report_failure(record, errors, backup_dir))
+    return record
+
+
+def _run_steps(
+    record: RunRecord,
+    backups: Path,
+    cell_timeout: int,
+    log_output: bool,
+    notebooks: tuple[str, ...],
+    reconciliation: bool,
+    publish_to: Path | None,
+) -> list[StepError]:
+    """The steps; returns what failed (the first failure first), never raises an Exception.
+
+    After a failed step the run log is still written, and a failure to write it is added after
+    the first one, never in its place. The backup follows only a run that succeeded and was logged.
+    """
+    params, paths = record.params, record.paths
+    errors: list[StepError] = []
+    step = ("record", f"creating the run's record folder {paths.record}")
     # HTML pages are rendered on a thread while the next step runs (the kernels are separate
-    # processes, so the runner is idle meanwhile); the run waits for them before it ends.
-    with exclusive_run(data_dir), ThreadPoolExecutor(max_workers=1) as html_renderer:
-        paths.record.mkdir(parents=True, exist_ok=True)
+    # processes, so the runner is idle meanwhile); the run waits for them before its run log.
+    with ThreadPoolExecutor(max_workers=1) as html_renderer:
         pages = []
         try:
+            paths.record.mkdir(parents=True, exist_ok=True)
+            step = ("notebooks", "the notebooks")
             with started_kernels(len(notebooks)) as kernels:
                 run_notebooks(
                     paths.record,
-                    notebook_parameters(params, data_dir),
+                    notebook_parameters(params, record.data_dir),
                     notebooks,
                     kernels,
                     cell_timeout,
@@ -76,22 +115,48 @@ def run_pipeline(
                     on_executed=lambda executed: pages.append(html_renderer.submit(render_html, executed)),
                 )
             if reconciliation:
-                record.reconciliation = reconcile_with_source(params, data_dir)
+                step = ("reconciliation", "reconciliation with the source")
+                record.reconciliation = reconcile_with_source(params, record.data_dir)
+            step = ("rows", "counting the run's rows in the warehouse")
             with connect(paths.warehouse) as con:
                 record.rows_written = rows_for_days(con, params)
-            record.status = "succeeded"
         except Exception as error:
-            record.status = "failed"
-            record.error = str(error) if isinstance(error, RunFailed) else f"{type(error).__name__}: {error}"
-            raise
-        finally:
-            record.ended_at = dt.datetime.now(dt.UTC)
-            write_run_log(record)
-            for page in pages:
+            errors.append(StepError(*step, error))
+        for page in pages:
+            try:
                 page.result()
-        # After the run log, so that the backup holds the complete record of this run.
-        record.backup = export_backup(paths.warehouse, backup_root(data_dir, backup_dir), params.run_id)
-    return record
+            except Exception as error:
+                errors.append(StepError("html", "rendering an executed notebook as HTML", error))
+    record.status = "failed" if errors else "succeeded"
+    if errors:
+        first = errors[0].error
+        record.error = str(first) if isinstance(first, RunFailed) else f"{type(first).__name__}: {first}"
+    record.ended_at = dt.datetime.now(dt.UTC)
+    try:
+        write_run_log(record)
+    except Exception as error:
+        errors.append(StepError("run log", "writing the run log (ops.run_log)", error))
+    if errors:
+        return errors
+    # After the run log, so that the backup holds the complete record of this run.
+    try:
+        record.backup = export_backup(paths.warehouse, backups, params.run_id)
+    except Exception as error:
+        return [StepError("backup", f"the backup to {backups / params.run_id}", error)]
+    if publish_to is not None:
+        try:
+            record.published = publish_outputs(paths.output, publish_to)
+        except Exception as error:
+            return [StepError("publish", f"publishing the outputs to {publish_to}", error)]
+    return errors
+
+
+def _remove_interim_files(record: RunRecord) -> None:
+    """A failed run's hand-off files and outputs are removed: nothing half-done is left to be taken
+    for a run's result. Its landed bodies (data/raw/<run id>/, raw.responses) and executed notebooks
+    are kept: they are the record."""
+    for folder in (record.paths.interim, record.paths.output):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def parameters_for(

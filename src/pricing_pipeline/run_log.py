@@ -25,6 +25,7 @@ class RunRecord:
     error: str | None = None
     reconciliation: pd.DataFrame | None = None
     backup: Path | None = None
+    published: list[Path] | None = None
 
     @property
     def paths(self) -> RunPaths:

@@ -4,6 +4,8 @@ in one transaction that commits only if every data test passes.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pandas as pd
 
@@ -39,10 +41,13 @@ def load_run(
         "incoming_exchange_rates": exchange_rates,
         "incoming_products": products,
         **run_views(params.days, params.category),
+        # Committed with the load or not at all: what tells the runner, after a failure, that it did.
+        "incoming_load": pd.DataFrame([{"run_id": params.run_id, "loaded_at": dt.datetime.now(dt.UTC).isoformat()}]),
     }
     with transaction(con, inputs):
         for model in MODELS:
             con.execute(sql_text(model))
         run_data_tests(con)
+        con.execute(sql_text("ops/loads.sql"))
         written = rows_for_days(con, params)
     return written
