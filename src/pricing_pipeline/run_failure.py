@@ -94,10 +94,21 @@ def next_step(record: RunRecord, first: StepError, cause: str | None, backup_dir
         return "fix the cause (see the record), then run again: the next successful run backs up the whole warehouse"
     if first.step == "publish":
         return f"run again, or copy {relative_to_root(record.paths.output)}/ there"
-    if isinstance(first.error, NotebookFailed):
+    if isinstance(first.error, NotebookFailed) and first.error.notebook is not None:
         page = first.error.notebook.with_suffix(".html")
         return f"open {relative_to_root(page)} at the failing cell, fix the cause, then run again ({RERUN})"
     return f"fix the cause (see the record), then run again ({RERUN})"
+
+
+def also_failed(later: list[StepError], most: int = 2) -> list[str]:
+    """The failures met after the first, one line per step, at most `most` lines (the record has all)."""
+    lines: dict[str, str] = {}
+    for item in later:
+        lines.setdefault(item.step, f"{item.headline} failed too: {short(summary(item.error), 1)}")
+    kept = list(lines.values())
+    if len(kept) > most:
+        kept = [*kept[: most - 1], f"{len(kept) - most + 1} more failures after the first: see the record"]
+    return kept
 
 
 def report_failure(record: RunRecord, errors: list[StepError], backup_dir: str) -> FailureReport:
@@ -108,7 +119,7 @@ def report_failure(record: RunRecord, errors: list[StepError], backup_dir: str) 
         what=what_failed(first),
         warehouse=state,
         next_step=next_step(record, first, file_cause or cause_of(first.error), backup_dir),
-        also=[f"{item.headline} failed too: {short(summary(item.error), 1)}" for item in errors[1:]],
+        also=also_failed(errors[1:]),
     )
     title = f"run {record.params.run_id} FAILED at {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
     notes = []

@@ -4,6 +4,7 @@ data tests and a content digest. What each step writes lives in the step's own m
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,7 +56,10 @@ def transaction(con: duckdb.DuckDBPyConnection, inputs: dict[str, pd.DataFrame])
             yield
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            # A COMMIT that failed (a full disk) has already ended the transaction: ROLLBACK then
+            # fails too, and must not take the first error's place.
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
             raise
     finally:
         for name in inputs:
