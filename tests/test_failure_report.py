@@ -6,10 +6,12 @@ from the file before it is damaged, never from the backup's own manifest alone.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
 import json
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -262,3 +264,43 @@ def test_backups_without_a_manifest_are_not_offered(backed_up, monkeypatch):
     data, _ = backed_up
     (data / "backups" / "older-format").mkdir()  # a backup made before manifests existed
     assert [p.name for p in backup_module.find_backups(data / "backups")] == ["first"]
+
+
+# ---------------------------------------------------------------- through the command line, in-process
+
+
+def test_a_permission_error_is_one_short_message_through_the_cli(tmp_path, monkeypatch, capsys):
+    from pricing_pipeline import cli, pipeline
+
+    lock_path = tmp_path / "data" / ".pipeline.lock"
+
+    @contextlib.contextmanager
+    def denied(data_dir, action="run"):
+        raise PermissionError(errno.EACCES, "Permission denied", str(lock_path))
+        yield
+
+    monkeypatch.setattr(pipeline, "exclusive_run", denied)
+    args = ["run", "--date", "2024-02-13", "--source", "offline", "--data-dir", str(tmp_path / "data")]
+    status = cli.main([*args, "--run-id", "denied"])
+    err = capsys.readouterr().err
+    assert status == 1
+    lines = err.strip().splitlines()
+    assert lines[0] == "run denied FAILED" and len(lines) <= 10 and "Traceback" not in err
+    assert f"could not take the lock of {tmp_path / 'data'}/: Permission denied: {lock_path}" in lines
+    assert "warehouse: unchanged: this run did not start" in lines
+    assert f"next:      make {lock_path} writable by the user running the pipeline, then run again" in lines
+    record = tmp_path / "data" / "runs" / "denied" / "failure.txt"
+    assert f"record:    {record}" in lines
+    assert "PermissionError" in record.read_text(encoding="utf-8")
+
+
+def test_a_record_that_cannot_be_written_in_the_data_folder_goes_to_the_temporary_folder(tmp_path, monkeypatch):
+    from pricing_pipeline.failure_report import write_record
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the run's folder should be", encoding="utf-8")
+    path, detour = write_record("the record\n", blocked / "runs" / "r1", "r1")
+    assert path == tmp_path / "tmp" / "pricing-pipeline-failures" / "r1.txt"
+    assert path.read_text(encoding="utf-8") == "the record\n"
+    assert "could not be written in" in detour and "Not a directory" in detour

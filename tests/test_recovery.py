@@ -273,3 +273,52 @@ def test_a_day_like_the_case_published_elsewhere_does_not_touch_data_output(data
         assert (PROJECT_ROOT / "data" / "output" / name).read_bytes() == committed[name]
     assert "2024-02-14" in (published / "products_eur.csv").read_text(encoding="utf-8")
     assert dt.date(2024, 2, 14).isoformat() not in committed["products_eur.csv"].decode()
+
+
+# ---------------------------------------------------------------- a failure after the load
+
+
+def test_reconciliation_failure_says_the_day_is_loaded_but_disagrees_with_the_source(data_dir):
+    from pricing_pipeline.fake_api import Respond
+    from tests.support.paths import RECORDINGS
+
+    products = json.loads((RECORDINGS / "fakestore" / "products_category_womens_clothing.json").read_bytes())
+    changed = [p for p in products if p["id"] != 16]  # product 16 left the category after the extract
+    path = "/fakestore/products/category/women%27s%20clothing"
+    server = FaultServer(fallback=serve_ecb_and_recordings())
+    server.script(path, Respond(200, json.dumps(products).encode()), Respond(200, json.dumps(changed).encode()))
+    env = {
+        **os.environ,
+        "FRANKFURTER_BASE_URL": f"{server.url}/frankfurter",
+        "FAKESTORE_BASE_URL": f"{server.url}/fakestore",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                str(RUNNER),
+                "--source",
+                "live",
+                "--date",
+                "2024-02-13",
+                "--data-dir",
+                str(data_dir),
+                "--run-id",
+                "drift",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=env,
+        )
+    finally:
+        server.stop()
+    report = assert_short_failure(result, "reconciliation: the source no longer matches", "ids_only_in_warehouse")
+    assert report["warehouse"] == "loaded, but the source disagrees with it (ops.reconciliation); not backed up"
+    assert "ops.reconciliation" in report["next"]
+    # As said: the day is loaded (6 products, 16 included), not backed up, and the run log says failed.
+    assert query(data_dir, "SELECT count(*) FROM marts.products_eur WHERE day = '2024-02-13'") == [(6,)]
+    assert not (data_dir / "backups" / "drift").exists()
+    assert query(data_dir, "SELECT status FROM ops.run_log WHERE run_id = 'drift'") == [("failed",)]

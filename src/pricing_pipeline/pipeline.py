@@ -13,6 +13,7 @@ data/runs/<run id>/. One run at a time per data folder (lock.py).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -122,6 +123,12 @@ def _run_steps(
                 record.rows_written = rows_for_days(con, params)
         except Exception as error:
             errors.append(StepError(*step, error))
+        except BaseException as interrupt:  # Ctrl-C, a scheduler's stop: still logged, then let through
+            record.status, record.error = "failed", f"interrupted ({type(interrupt).__name__})"
+            record.ended_at = dt.datetime.now(dt.UTC)
+            with contextlib.suppress(Exception):
+                write_run_log(record)
+            raise
         for page in pages:
             try:
                 page.result()
