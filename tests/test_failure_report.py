@@ -304,3 +304,24 @@ def test_a_record_that_cannot_be_written_in_the_data_folder_goes_to_the_temporar
     assert path == tmp_path / "tmp" / "pricing-pipeline-failures" / "r1.txt"
     assert path.read_text(encoding="utf-8") == "the record\n"
     assert "could not be written in" in detour and "Not a directory" in detour
+
+
+def test_a_failure_while_reporting_a_failure_still_tells_the_first_one(tmp_path, monkeypatch, capsys):
+    from pricing_pipeline import cli, pipeline
+
+    def steps_fail(record, *args):
+        record.status = "failed"
+        return [pipeline.StepError("notebooks", "the notebooks", RunFailed("notebook 01_extract.ipynb failed: X"))]
+
+    def report_fails(*args):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(pipeline, "_run_steps", steps_fail)
+    monkeypatch.setattr(pipeline, "report_failure", report_fails)
+    args = ["run", "--date", "2024-02-13", "--source", "offline", "--data-dir", str(tmp_path / "data")]
+    assert cli.main([*args, "--run-id", "r"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert lines[:2] == ["run r FAILED", "notebook 01_extract.ipynb failed: X"]
+    assert "also:      reporting the failure failed too: Input/output error" in lines

@@ -134,7 +134,7 @@ def load_committed(warehouse: Path, run_id: str, since: dt.datetime) -> bool | N
         finally:
             con.close()
     except (duckdb.Error, OSError) as error:
-        log.warning("could not check whether run %s loaded: %s", run_id, error)
+        log.debug("could not check whether run %s loaded: %s", run_id, error)
         return None
 
 

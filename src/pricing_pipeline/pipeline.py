@@ -4,7 +4,11 @@
   2. transform   notebooks/02_transform.ipynb (transform.py, outputs.py, charts.py)
   3. reconcile   reconcile.py: re-read the source, compare with the snapshot written
   4. run log     run_log.py: one row of ops.run_log, whatever the outcome
-  5. backup      backup.py: the warehouse exported as Parquet
+  5. backup      backup.py: the warehouse exported as Parquet, with its manifest (restore.py)
+  6. publish     outputs.py: the run's CSVs copied to --publish-outputs (`make run` only)
+
+A failure at any step ends in a report of a few lines (run_failure.py: what failed, the warehouse's
+state, the record data/runs/<run id>/failure.txt with the tracebacks, the next step).
 
 A range is ONE execution of each notebook (and one rates request), so a backfill costs about what a
 day costs. Every run keeps its executed notebooks, rendered to HTML, as its record under
@@ -15,15 +19,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
 from .backup import backup_root, export_backup
-from .failure_report import StepError
-from .failures import PipelineFailed, RunFailed
+from .failure_report import StepError, short, summary
+from .failures import FailureReport, PipelineFailed, RunFailed
 from .lock import exclusive_run
 from .notebook_runner import (
     DEFAULT_CELL_TIMEOUT,
@@ -40,6 +44,7 @@ from .run_scope import rows_for_days
 from .warehouse import connect
 
 NOTEBOOKS = ("01_extract.ipynb", "02_transform.ipynb")
+log = logging.getLogger(__name__)
 
 
 def default_run_date(now: dt.datetime | None = None) -> dt.date:
@@ -67,7 +72,7 @@ def run_pipeline(
     the warehouse's state, where the record is and what to do next."""
     record = RunRecord(params, data_dir, dt.datetime.now(dt.UTC))
     backups = backup_root(data_dir, backup_dir)
-    with ExitStack() as held:
+    with contextlib.ExitStack() as held:
         try:
             held.enter_context(exclusive_run(data_dir))
         except Exception as error:  # another run holds the lock, or the data folder is unusable
@@ -77,7 +82,7 @@ def run_pipeline(
             if record.status == "failed":
                 _remove_interim_files(record)
             # Still under the lock: the warehouse is read as this run left it.
-            raise PipelineFailed(report_failure(record, errors, backup_dir))
+            raise PipelineFailed(_report(record, errors, backup_dir))
     return record
 
 
@@ -156,6 +161,20 @@ def _run_steps(
         except Exception as error:
             return [StepError("publish", f"publishing the outputs to {publish_to}", error)]
     return errors
+
+
+def _report(record: RunRecord, errors: list[StepError], backup_dir: str) -> FailureReport:
+    """The failure's report; should writing it fail in turn, a bare one that still tells the first failure."""
+    try:
+        return report_failure(record, errors, backup_dir)
+    except Exception as error:
+        log.debug("could not report the failure of run %s", record.params.run_id, exc_info=True)
+        return FailureReport(
+            what=short(summary(errors[0].error)),
+            warehouse="unknown: it could not be checked",
+            next_step="fix the cause, then run again",
+            also=[f"reporting the failure failed too: {short(summary(error), 1)}"],
+        )
 
 
 def _remove_interim_files(record: RunRecord) -> None:
