@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .data_tests import run_data_tests
 from .parameters import RunParameters, notebook_parameters
 from .paths import RunPaths
 from .warehouse import connect, sql_text, transaction
@@ -48,3 +49,4 @@ def write_run_log(record: RunRecord) -> None:
     )
     with connect(record.paths.warehouse) as con, transaction(con, {"incoming_run": incoming}):
         con.execute(sql_text("ops/run_log.sql"))
+        run_data_tests(con, None, ["ops/run_log.sql"], partitions_only=True)

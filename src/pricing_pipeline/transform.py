@@ -7,9 +7,10 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from .data_tests import run_data_tests
 from .parameters import RunParameters
 from .run_scope import rows_for_days
-from .warehouse import run_data_tests, sql_text, transaction
+from .warehouse import sql_text, transaction
 
 # The order of the load: each model reads the ones before it.
 MODELS = (
@@ -43,6 +44,6 @@ def load_run(
     with transaction(con, inputs):
         for model in MODELS:
             con.execute(sql_text(model))
-        run_data_tests(con)
+        run_data_tests(con, models=MODELS, partitions_only=True)
         written = rows_for_days(con, params)
     return written
