@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from pricing_pipeline import changing_data as cd
-from pricing_pipeline.warehouse import DataTestError, content_hash
+from pricing_pipeline.data_tests import DataTestError
+from pricing_pipeline.warehouse import content_hash
 from tests.support.paths import PROJECT_ROOT
 
 ANSWERS = PROJECT_ROOT / "answers"

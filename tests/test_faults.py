@@ -30,6 +30,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import requests
+import urllib3
+from urllib3.exceptions import MaxRetryError
 
 from pricing_pipeline import http_client
 from pricing_pipeline.ecb_history import read_ecb_history
@@ -628,10 +631,13 @@ def test_retries_and_timeouts_are_bounded(monkeypatch):
     ):
         monkeypatch.delenv(name, raising=False)
     session = http_session()
-    retry = session.get_adapter("https://api.frankfurter.dev").max_retries
-    assert isinstance(retry, http_client.PipelineRetry)
-    assert retry.total == 3 and retry.other == 0 and retry.backoff_jitter > 0
-    assert 429 in retry.status_forcelist and 503 in retry.status_forcelist and 404 not in retry.status_forcelist
+    policy = session.retry_policy
+    assert isinstance(policy, http_client.RetryPolicy)
+    assert policy.retries == 3 and policy.backoff_max == 10 and policy.jitter > 0
+    assert 429 in policy.statuses and 503 in policy.statuses and 404 not in policy.statuses
+    tls_failure = requests.exceptions.SSLError(MaxRetryError(None, "https://x", urllib3.exceptions.SSLError("bad")))
+    assert not policy.retries_error(tls_failure)  # TLS errors are final at once
+    assert session.get_adapter("https://api.frankfurter.dev").max_retries.total == 0  # the policy is the only loop
     assert http_client.http_timeout() == (5.0, 30.0)
     assert session.verify is True
     # (retries + 1) * (connect + read) + retries * longest pause: 4 * 35 + 3 * 60

@@ -25,7 +25,7 @@ import pytest
 from pricing_pipeline.fake_api import FaultServer, serve_ecb_and_recordings
 from pricing_pipeline.warehouse import content_hash, user_tables
 from tests.support.paths import PROJECT_ROOT, RUNNER
-from tests.support.warehouse_queries import query
+from tests.support.warehouse_queries import query, warehouse_hash
 
 MAX_LINES = 10  # "at most a few lines": the longest report is 9 (title, 2 of error, 6 labelled)
 CLI = [sys.executable, "-m", "pricing_pipeline.cli"]
@@ -322,3 +322,15 @@ def test_reconciliation_failure_says_the_day_is_loaded_but_disagrees_with_the_so
     assert query(data_dir, "SELECT count(*) FROM marts.products_eur WHERE day = '2024-02-13'") == [(6,)]
     assert not (data_dir / "backups" / "drift").exists()
     assert query(data_dir, "SELECT status FROM ops.run_log WHERE run_id = 'drift'") == [("failed",)]
+
+
+def test_a_run_id_used_again_is_unchanged_when_its_second_run_fails_before_the_load(data_dir, tmp_path):
+    # ops.loads counts the loads of each run id: the first run's load must not be taken for the second's.
+    assert run(data_dir, "--date", "2024-02-12", "--run-id", "same").returncode == 0
+    before = warehouse_hash(data_dir)  # staging and marts
+    missing = tmp_path / "no-such-history.zip"
+    env = {**os.environ, "ECB_HISTORY_ZIP": str(missing)}
+    result = run(data_dir, "--date", "2024-02-13", "--run-id", "same", env=env)
+    report = assert_short_failure(result, "01_extract.ipynb", str(missing))
+    assert report["warehouse"] == "unchanged: staging and marts are as they were before the run"
+    assert warehouse_hash(data_dir) == before

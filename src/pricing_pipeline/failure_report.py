@@ -8,7 +8,6 @@ kernel's exception; causes (a full disk, a permission, a damaged file) are read 
 
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import logging
 import tempfile
@@ -113,11 +112,11 @@ def warehouse_problem(warehouse: Path) -> tuple[str, str] | None:
     return None
 
 
-def load_committed(warehouse: Path, run_id: str, since: dt.datetime) -> bool | None:
-    """Whether this run's load committed (its row in ops.loads, written in the load's transaction);
-    None when the warehouse cannot tell."""
+def load_count(warehouse: Path, run_id: str) -> int | None:
+    """How many loads of this run id have committed (ops.loads, counted in each load's own
+    transaction); None when the warehouse cannot be read."""
     if not warehouse.exists():
-        return False
+        return 0
     try:
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
@@ -125,16 +124,13 @@ def load_committed(warehouse: Path, run_id: str, since: dt.datetime) -> bool | N
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'ops' AND table_name = 'loads'"
             ).fetchone()[0]
             if not exists:
-                return False
-            return bool(
-                con.execute(
-                    "SELECT count(*) FROM ops.loads WHERE run_id = ? AND loaded_at >= ?", [run_id, since]
-                ).fetchone()[0]
-            )
+                return 0
+            row = con.execute("SELECT loads FROM ops.loads WHERE run_id = ?", [run_id]).fetchone()
+            return row[0] if row else 0
         finally:
             con.close()
     except (duckdb.Error, OSError) as error:
-        log.debug("could not check whether run %s loaded: %s", run_id, error)
+        log.debug("could not count the loads of run %s: %s", run_id, error)
         return None
 
 

@@ -7,18 +7,24 @@ the arithmetic with the defaults and what each fault does.
 from __future__ import annotations
 
 import datetime as dt
-import random
+import email.utils
+import logging
+import re
+import time
+from dataclasses import dataclass
 
 import requests
+import tenacity
 import urllib3
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ProtocolError, ProxyError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from . import settings
 from .raw_response import RawResponse, SourceError
 
 USER_AGENT = "pricing-pipeline/1.0"
+log = logging.getLogger(__name__)
 
 BACKOFF_MAX = 10.0  # the longest backoff pause, before jitter
 # 429 and every 5xx are worth another attempt; any other 4xx is final at once.
@@ -58,101 +64,145 @@ def http_time_bound() -> float:
     return (retries + 1) * (connect + read) + retries * pause
 
 
-class PipelineRetry(Retry):
-    """urllib3's Retry with three changes, so that a run never waits without bound or miscounts.
+# The errors urllib3 reports under requests' own that are worth another attempt: the connection
+# could not be made or timed out (ConnectTimeoutError covers NewConnectionError), the read timed
+# out, the connection dropped. Any other (a TLS failure, an invalid URL, ...) would fail the same
+# way again.
+TRANSIENT_ERRORS = (ConnectTimeoutError, ReadTimeoutError, ProtocolError)
 
-    - Retry-After is honoured up to retry_after_max seconds; a server asking for a longer wait is
-      not retried at all (waiting less than asked would only be refused again): the answer it gave
-      is final. An unreadable Retry-After falls back to the backoff.
-    - The backoff starts with the first retry: backoff_factor * 2**(n-1), capped at backoff_max,
-      plus up to backoff_jitter seconds of random jitter (urllib3 retries the first time at once).
-    - When the budget runs out, the MaxRetryError carries `attempts`: the requests actually made.
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Which outcomes of a GET are tried again, how often and after which pause; http_get runs it
+    with tenacity around session.get (the adapter itself retries nothing).
+
+    - 429 and 5xx answers, connection errors, read timeouts and dropped connections are retried, at
+      most `retries` times; other 4xx answers and TLS failures are final at once.
+    - Before retry n: the Retry-After the answer asks for, else backoff * 2**(n-1), capped at
+      backoff_max, plus up to `jitter` seconds of random jitter.
+    - Retry-After is honoured up to retry_after_max seconds; an answer asking for a longer wait is
+      not retried at all (waiting less than asked would only be refused again): it is final. An
+      unreadable Retry-After (or one of 0 s) falls back to the backoff.
     """
 
-    # 413 is a client error whatever its Retry-After says.
-    RETRY_AFTER_STATUS_CODES = frozenset({429, 503})
+    retries: int  # PIPELINE_HTTP_RETRIES: attempts after the first
+    backoff: float  # PIPELINE_HTTP_BACKOFF: the first pause, doubling at each retry
+    retry_after_max: int  # PIPELINE_HTTP_RETRY_AFTER_MAX
+    backoff_max: float = BACKOFF_MAX
+    statuses: frozenset[int] = RETRY_STATUSES
 
-    def requested_wait(self, response) -> float | None:
-        """Seconds the response's Retry-After asks for, uncapped; None if absent or unreadable."""
-        value = response.headers.get("Retry-After") if response is not None else None
-        if value is None:
-            return None
-        try:
-            return Retry(retry_after_max=2**31).parse_retry_after(value)
-        except InvalidHeader:
-            return None
+    @classmethod
+    def from_settings(cls) -> RetryPolicy:
+        return cls(retries=http_retries(), backoff=http_backoff(), retry_after_max=http_retry_after_max())
 
-    def get_retry_after(self, response) -> float | None:
-        wait = self.requested_wait(response)
-        return None if wait is None else min(wait, self.retry_after_max)
+    @property
+    def jitter(self) -> float:
+        return max(self.backoff, 0.01)
 
-    def get_backoff_time(self) -> float:
-        consecutive = 0
-        for entry in reversed(self.history):
-            if entry.redirect_location is not None:
-                break
-            consecutive += 1
-        if consecutive == 0:
-            return 0.0
-        pause = min(self.backoff_max, self.backoff_factor * 2 ** (consecutive - 1))
-        return pause + random.random() * self.backoff_jitter
+    def retries_error(self, error: BaseException) -> bool:
+        reason = next((cause.reason for cause in _causes(error) if isinstance(cause, MaxRetryError)), None)
+        if isinstance(reason, ProxyError):
+            reason = reason.original_error
+        return isinstance(reason, TRANSIENT_ERRORS)
 
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
-        attempts = len(self.history) + 1
-        if response is not None and self.respect_retry_after_header:
-            wait = self.requested_wait(response)
-            if wait is not None and wait > self.retry_after_max:
-                exhausted = MaxRetryError(
-                    _pool, url, ResponseError(f"Retry-After {wait:.0f} s is longer than {self.retry_after_max} s")
-                )
-                exhausted.attempts = attempts
-                raise exhausted
-        try:
-            return super().increment(method, url, response, error, _pool, _stacktrace)
-        except MaxRetryError as exhausted:
-            exhausted.attempts = attempts
-            raise
+    def retries_response(self, response: requests.Response) -> bool:
+        return response.status_code in self.statuses and not self.waits_too_long(response)
+
+    def waits_too_long(self, response: requests.Response) -> bool:
+        """True when the answer asks to retry later than this policy waits."""
+        wait = retry_after(response)
+        return wait is not None and wait > self.retry_after_max
+
+    def retrying(self) -> tenacity.Retrying:
+        exponential = tenacity.wait_exponential(multiplier=self.backoff, max=self.backoff_max)  # from retry 1 on
+        backoff = exponential + tenacity.wait_random(0, self.jitter)
+
+        def pause(state: tenacity.RetryCallState) -> float:
+            asked = None if state.outcome.failed else retry_after(state.outcome.result())
+            return asked or backoff(state)  # waits_too_long made sure asked <= retry_after_max
+
+        return tenacity.Retrying(
+            retry=tenacity.retry_if_exception(self.retries_error) | tenacity.retry_if_result(self.retries_response),
+            stop=tenacity.stop_after_attempt(self.retries + 1),
+            wait=pause,
+            before_sleep=_before_retry,
+            # Out of attempts: the last answer is returned, or the last error raised, as it is.
+            retry_error_callback=lambda state: state.outcome.result(),
+        )
 
 
-def http_session() -> requests.Session:
-    """A session that retries what is worth retrying, a bounded number of times.
+def _before_retry(state: tenacity.RetryCallState) -> None:
+    """Say what is retried and when (a retry is worth a line in the run's record), then free the
+    answer that will not be read."""
+    if state.outcome.failed:
+        what = _reason_of(state.outcome.exception())
+    else:
+        response = state.outcome.result()
+        what = f"HTTP {response.status_code}"
+        response.close()
+    log.warning("GET %s: %s; attempt %d in %.1f s", state.args[0], what, state.attempt_number + 1, state.upcoming_sleep)
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """Seconds the answer's Retry-After (delay-seconds or an HTTP date) asks to wait, uncapped; None
+    if absent or unreadable."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    if re.fullmatch(r"\s*[0-9]+\s*", value):
+        return float(int(value))
+    date = email.utils.parsedate_tz(value)
+    if date is None:
+        return None
+    try:
+        return max(email.utils.mktime_tz(date) - time.time(), 0.0)
+    except (OverflowError, ValueError):
+        return None
+
+
+class PipelineSession(requests.Session):
+    """A requests session that carries the retry policy http_get applies to it."""
+
+    def __init__(self, retry_policy: RetryPolicy):
+        super().__init__()
+        self.retry_policy = retry_policy
+
+
+def http_session() -> PipelineSession:
+    """A session whose GETs (through http_get) retry what is worth retrying, a bounded number of times.
 
     Connection errors, read timeouts, dropped connections, 429 (honouring Retry-After up to a cap)
     and 5xx are retried with exponential backoff and jitter; other 4xx answers and TLS failures are
-    final at once. TLS certificates are always verified.
+    final at once (RetryPolicy). TLS certificates are always verified.
     """
-    backoff = http_backoff()
-    retry = PipelineRetry(
-        total=http_retries(),
-        other=0,  # TLS errors: another attempt would fail the same way
-        backoff_factor=backoff,
-        backoff_max=BACKOFF_MAX,
-        backoff_jitter=max(backoff, 0.01),
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET"}),
-        respect_retry_after_header=True,
-        retry_after_max=http_retry_after_max(),
-        raise_on_status=False,
-    )
-    session = requests.Session()
+    session = PipelineSession(RetryPolicy.from_settings())
     session.verify = True
-    session.mount("http://", HTTPAdapter(max_retries=retry))
-    session.mount("https://", HTTPAdapter(max_retries=retry))
+    # No retries in urllib3: RetryPolicy is the only loop. Retry(total=0) (not max_retries=0, which
+    # also turns read errors into bare ones) reports every failure as a MaxRetryError with its reason.
+    session.mount("http://", HTTPAdapter(max_retries=Retry(total=0)))
+    session.mount("https://", HTTPAdapter(max_retries=Retry(total=0)))
     session.headers["User-Agent"] = USER_AGENT
     return session
 
 
 def http_get(session: requests.Session, name: str, url: str) -> RawResponse:
     """GET one body; raises SourceError naming the URL, the HTTP status and the attempts made."""
+    policy = session.retry_policy if isinstance(session, PipelineSession) else RetryPolicy.from_settings()
+    timeout = http_timeout()
+    attempts = 0
+
+    def attempt(url: str) -> requests.Response:
+        nonlocal attempts
+        attempts += 1
+        return session.get(url, timeout=timeout, stream=True)
+
     try:
-        response = session.get(url, timeout=http_timeout(), stream=True)
+        response = policy.retrying()(attempt, url)
     except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
         raise SourceError(
-            f"GET {url} failed after {_attempts_of(error)} attempt(s), no HTTP status: {_reason_of(error)}"
+            f"GET {url} failed after {attempts} attempt(s), no HTTP status: {_reason_of(error)}"
         ) from error
     with response:
-        retries = getattr(response.raw, "retries", None)
-        attempts = len(retries.history) + 1 if retries is not None else 1
         try:
             body = response.content
         except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
@@ -162,16 +212,15 @@ def http_get(session: requests.Session, name: str, url: str) -> RawResponse:
             ) from error
     if response.status_code >= 400:
         status = response.status_code
-        wait = PipelineRetry().requested_wait(response) if status in PipelineRetry.RETRY_AFTER_STATUS_CODES else None
-        if status not in RETRY_STATUSES:
+        if status not in policy.statuses:
             final = "not retried (a client error)"
-        elif wait is not None and wait > http_retry_after_max():
+        elif policy.waits_too_long(response):
             final = (
-                f"not retried: Retry-After asks for {wait:.0f} s, longer than the {http_retry_after_max()} s "
-                "a run waits (PIPELINE_HTTP_RETRY_AFTER_MAX)"
+                f"not retried: Retry-After asks for {retry_after(response):.0f} s, longer than the "
+                f"{policy.retry_after_max} s a run waits (PIPELINE_HTTP_RETRY_AFTER_MAX)"
             )
         else:
-            final = f"retries exhausted (PIPELINE_HTTP_RETRIES={http_retries()})"
+            final = f"retries exhausted (PIPELINE_HTTP_RETRIES={policy.retries})"
         raise SourceError(
             f"GET {url} answered HTTP {status} after {attempts} attempt(s), {final}: "
             f"{body[:200].decode('utf-8', 'replace')!r}"
@@ -200,15 +249,6 @@ def _causes(error: BaseException):
         yield current
         pending.extend(arg for arg in current.args if isinstance(arg, BaseException))
         pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
-
-
-def _attempts_of(error: BaseException) -> int:
-    # PipelineRetry counts the attempts on the error it raises when it gives up; any other error
-    # came from the only attempt made.
-    for current in _causes(error):
-        if isinstance(getattr(current, "attempts", None), int):
-            return current.attempts
-    return 1
 
 
 def _reason_of(error: BaseException) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from .data_tests import run_data_tests
 from .raw_response import RawResponse
 from .warehouse import connect, sql_text, transaction
 
@@ -65,6 +66,7 @@ def land_raw_response(con: duckdb.DuckDBPyConnection, response: RawResponse, run
     )
     with transaction(con, {"incoming_response": incoming}):
         con.execute(sql_text("raw/responses.sql"))
+        run_data_tests(con, None, ["raw/responses.sql"], partitions_only=True)
 
 
 def land_response(response: RawResponse, raw_dir: Path, warehouse: Path, run_id: str) -> Path:

@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .backup import backup_root, export_backup
-from .failure_report import StepError, short, summary
+from .failure_report import StepError, load_count, short, summary
 from .failures import FailureReport, PipelineFailed, RunFailed
 from .lock import exclusive_run
 from .notebook_runner import (
@@ -77,6 +77,8 @@ def run_pipeline(
             held.enter_context(exclusive_run(data_dir))
         except Exception as error:  # another run holds the lock, or the data folder is unusable
             raise PipelineFailed(lock_failure(record, error)) from error
+        # Read now, under the lock: after a failure, a higher count says this run's load committed.
+        record.loads_before = load_count(record.paths.warehouse, params.run_id)
         errors = _run_steps(record, backups, cell_timeout, log_output, notebooks, reconciliation, publish_to)
         if errors:
             if record.status == "failed":

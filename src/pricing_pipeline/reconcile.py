@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from .data_tests import run_data_tests
 from .extract import fetch_products
 from .failures import RunFailed
 from .landing import land_response
@@ -28,6 +29,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, params: RunParameters, source_prod
     run = pd.DataFrame([{"run_id": params.run_id, "snapshot_date": params.end_date, "category": params.category}])
     with transaction(con, {"reconciliation_run": run, "source_products": source_products}):
         con.execute(sql_text("ops/reconciliation.sql"))
+        run_data_tests(con, None, ["ops/reconciliation.sql"], partitions_only=True)
     return con.execute(
         "SELECT check_name, source_value, warehouse_value, detail, agrees FROM ops.reconciliation "
         "WHERE run_id = ? ORDER BY check_name",

@@ -15,7 +15,7 @@ from .failure_report import (
     NOT_WRITABLE,
     StepError,
     cause_of,
-    load_committed,
+    load_count,
     os_error_path,
     record_text,
     restore_hint,
@@ -41,10 +41,10 @@ def warehouse_state(record: RunRecord, first: StepError) -> tuple[str, str | Non
         if cause == DAMAGED:
             return f"damaged: {relative_to_root(paths.warehouse)} cannot be opened as a DuckDB database", DAMAGED
         return f"cannot be opened: {detail}", cause
-    loaded = load_committed(paths.warehouse, record.params.run_id, record.started_at)
-    if loaded is None:
+    after = load_count(paths.warehouse, record.params.run_id)
+    if after is None:
         return "unknown: the warehouse could not be read to tell (see the record)", None
-    if not loaded:
+    if after <= (record.loads_before or 0):
         return "unchanged: staging and marts are as they were before the run", None
     return {
         "backup": "loaded and recorded in ops.run_log; only the backup is missing",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .data_tests import run_data_tests
 from .parameters import RunParameters, notebook_parameters
 from .paths import RunPaths
 from .warehouse import connect, sql_text, transaction
@@ -26,6 +27,7 @@ class RunRecord:
     reconciliation: pd.DataFrame | None = None
     backup: Path | None = None
     published: list[Path] | None = None
+    loads_before: int | None = None  # loads of this run id committed before it started (ops.loads)
 
     @property
     def paths(self) -> RunPaths:
@@ -49,3 +51,4 @@ def write_run_log(record: RunRecord) -> None:
     )
     with connect(record.paths.warehouse) as con, transaction(con, {"incoming_run": incoming}):
         con.execute(sql_text("ops/run_log.sql"))
+        run_data_tests(con, None, ["ops/run_log.sql"], partitions_only=True)

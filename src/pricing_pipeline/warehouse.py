@@ -1,5 +1,5 @@
-"""The embedded DuckDB warehouse that stands in for BigQuery: connections, transactions, SQL files,
-data tests and a content digest. What each step writes lives in the step's own module.
+"""The embedded DuckDB warehouse that stands in for BigQuery: connections, transactions, SQL files
+and a content digest (data tests: data_tests.py). What each step writes lives in the step's own module.
 """
 
 from __future__ import annotations
@@ -16,10 +16,6 @@ import pandas as pd
 from .paths import SQL_DIR
 
 SCHEMAS = ("raw", "staging", "marts", "ops")
-
-
-class DataTestError(RuntimeError):
-    """A data test returned rows: the load is rolled back and the message lists them."""
 
 
 def sql_text(relative_path: str) -> str:
@@ -64,20 +60,6 @@ def transaction(con: duckdb.DuckDBPyConnection, inputs: dict[str, pd.DataFrame])
     finally:
         for name in inputs:
             con.unregister(name)
-
-
-def run_data_tests(con: duckdb.DuckDBPyConnection, folder: Path = SQL_DIR / "tests") -> dict[str, int]:
-    """Run every query of a data-test folder; returns failing-row counts and raises if any is not zero."""
-    failures: dict[str, int] = {}
-    shown: list[str] = []
-    for test in sorted(folder.glob("*.sql")):
-        rows = con.execute(test.read_text(encoding="utf-8")).fetchall()
-        failures[test.stem] = len(rows)
-        if rows:
-            shown.append(f"{test.stem}: {len(rows)} failing row(s), e.g. {rows[:3]}")
-    if shown:
-        raise DataTestError("data tests failed, nothing was loaded:\n  " + "\n  ".join(shown))
-    return failures
 
 
 def user_tables(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:

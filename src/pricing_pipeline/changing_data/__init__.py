@@ -15,6 +15,7 @@ in one transaction of its own DuckDB database (never the pipeline's warehouse):
 
 from .loader import (
     DATA_TESTS,
+    LOAD_ORDER,
     OPEN_END,
     TABLES,
     load_day,
@@ -43,6 +44,7 @@ __all__ = [
     "CATEGORY",
     "DATA_TESTS",
     "LEAVES",
+    "LOAD_ORDER",
     "MIN_DAYS",
     "NEW_PRODUCT",
     "NEW_PRODUCT_DAY",

@@ -10,8 +10,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ..data_tests import run_data_tests
 from ..paths import SQL_DIR
-from ..warehouse import run_data_tests, sql_text, transaction
+from ..warehouse import sql_text, transaction
 from .simulation import SourceSystem
 
 SQL_FOLDER = "changing_data"
@@ -19,12 +20,12 @@ DATA_TESTS = SQL_DIR / SQL_FOLDER / "tests"
 SCHEMAS = ("raw", "marts", "ops")
 # The load of one day, in order: each file builds one table (or view) from the ones before it.
 LOAD_ORDER = (
-    "raw_product_listings.sql",
-    "raw_order_events.sql",
-    "dim_products_history.sql",
-    "fct_sales.sql",
-    "watermarks.sql",
-    "daily_revenue.sql",
+    "raw/product_listings.sql",
+    "raw/order_events.sql",
+    "marts/dim_products_history.sql",
+    "marts/fct_sales.sql",
+    "ops/watermarks.sql",
+    "marts/daily_revenue.sql",
 )
 TABLES = (
     "raw.product_listings",
@@ -85,10 +86,10 @@ def load_day(con: duckdb.DuckDBPyConnection, source: SourceSystem, day: dt.date,
     }
     with transaction(con, inputs):
         results = {name: con.execute(sql_text(f"{SQL_FOLDER}/{name}")).fetchall() for name in LOAD_ORDER}
-        run_data_tests(con, DATA_TESTS)
-    dim = _actions(results["dim_products_history.sql"])
-    fct = _actions(results["fct_sales.sql"])
-    late = sum(1 for action, _, event_date in results["fct_sales.sql"] if action == "INSERT" and event_date < day)
+        run_data_tests(con, DATA_TESTS, LOAD_ORDER, partitions_only=True)
+    dim = _actions(results["marts/dim_products_history.sql"])
+    fct = _actions(results["marts/fct_sales.sql"])
+    late = sum(1 for action, _, event_date in results["marts/fct_sales.sql"] if action == "INSERT" and event_date < day)
     return {
         "day": f"{day:%a %m-%d}",
         "watermark before": f"{high_water:%m-%d}" if high_water else "none",

@@ -5,6 +5,9 @@
 --   rule anyone can check: rating desc, then number of ratings desc, then product id.
 -- * The window is per day and category: the table may hold several categories (the case has one).
 -- * Partitioned by day like its source, so a day's query reads one partition.
+--
+-- Reads:
+--   pricing.products_eur  the case's table (marts.products_eur in the DuckDB warehouse)
 CREATE OR REPLACE TABLE `pricing.top_products_daily`
 PARTITION BY day
 OPTIONS (description = 'Top 5 products by rating of each day and category')
@@ -14,10 +17,10 @@ SELECT day, rank, product_id, title, category, rating_rate, rating_count,
 FROM (
   SELECT
     p.*,
-    ROW_NUMBER() OVER (
+    row_number() OVER (
       PARTITION BY p.day, p.category
       ORDER BY p.rating_rate DESC, p.rating_count DESC, p.product_id ASC
     ) AS rank
   FROM `pricing.products_eur` AS p
-)
+) AS ranked
 WHERE rank <= 5;

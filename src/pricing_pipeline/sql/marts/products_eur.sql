@@ -4,17 +4,23 @@
 --
 -- price_eur = price_usd / (USD per EUR), rounded half-up to the cent, in integer arithmetic:
 -- cents * 10^6 over the rate in millionths, so no float and no rounded cross rate is involved.
+--
+-- Reads:
+--   staging.product_snapshots
+--   staging.exchange_rates
+--   run_days                   view registered by load_run (run_views): the days the run rebuilds
+--   run_category               view registered by load_run (run_views): the run's category, one row
 CREATE TABLE IF NOT EXISTS marts.products_eur (
-    day           DATE          NOT NULL,
-    product_id    INTEGER       NOT NULL,
-    title         VARCHAR       NOT NULL,
-    category      VARCHAR       NOT NULL,
-    price_usd     DECIMAL(10,2) NOT NULL,
-    price_eur     DECIMAL(10,2) NOT NULL,
-    usd_per_eur   DECIMAL(18,6) NOT NULL,
-    rate_date     DATE          NOT NULL,
-    rating_rate   DOUBLE        NOT NULL,
-    rating_count  INTEGER       NOT NULL,
+    day          DATE           NOT NULL,
+    product_id   INTEGER        NOT NULL,
+    title        VARCHAR        NOT NULL,
+    category     VARCHAR        NOT NULL,
+    price_usd    DECIMAL(10, 2) NOT NULL,
+    price_eur    DECIMAL(10, 2) NOT NULL,
+    usd_per_eur  DECIMAL(18, 6) NOT NULL,
+    rate_date    DATE           NOT NULL,
+    rating_rate  DOUBLE         NOT NULL,
+    rating_count INTEGER        NOT NULL,
     PRIMARY KEY (day, product_id)
 );
 
@@ -22,12 +28,15 @@ DELETE FROM marts.products_eur
 WHERE day IN (SELECT day FROM run_days)
   AND category IN (SELECT category FROM run_category);
 
-INSERT INTO marts.products_eur
+INSERT INTO marts.products_eur (
+    day, product_id, title, category, price_usd, price_eur, usd_per_eur, rate_date, rating_rate, rating_count
+)
 WITH usd_rates AS (
     SELECT rate_date, rate AS usd_per_eur
     FROM staging.exchange_rates
     WHERE currency = 'USD'
 ),
+
 priced AS (
     SELECT p.snapshot_date AS day, p.product_id, p.title, p.category, p.price_usd,
            r.usd_per_eur, r.rate_date, p.rating_rate, p.rating_count,
@@ -35,12 +44,13 @@ priced AS (
            CAST(r.usd_per_eur * 1000000 AS BIGINT) AS rate_millionths
     FROM staging.product_snapshots AS p
     ASOF JOIN usd_rates AS r ON p.snapshot_date >= r.rate_date
-    WHERE p.snapshot_date IN (SELECT day FROM run_days)
-      AND p.category IN (SELECT category FROM run_category)
+    WHERE p.snapshot_date IN (SELECT d.day FROM run_days AS d)
+      AND p.category IN (SELECT c.category FROM run_category AS c)
 )
+
 SELECT day, product_id, title, category, price_usd,
        -- floor((2 * cents * 10^6 + rate) / (2 * rate)) is cents * 10^6 / rate rounded half-up.
-       ((2 * usd_cents::HUGEINT * 1000000 + rate_millionths) // (2 * rate_millionths))::BIGINT
-           * 0.01::DECIMAL(3,2) AS price_eur,
+       CAST((2 * CAST(usd_cents AS HUGEINT) * 1000000 + rate_millionths) // (2 * rate_millionths) AS BIGINT)
+       * CAST(0.01 AS DECIMAL(3, 2)) AS price_eur,
        usd_per_eur, rate_date, rating_rate, rating_count
 FROM priced;

@@ -1,11 +1,17 @@
 -- Every price uses the USD rate of its rate_date, that rate is the latest one on or before the day,
 -- and it is at most a few days old (a longer gap means ECB rates are missing).
+--
+-- Reads:
+--   marts.products_eur
+--   staging.exchange_rates
 SELECT p.day, p.product_id, p.rate_date, p.usd_per_eur
 FROM marts.products_eur AS p
 LEFT JOIN staging.exchange_rates AS r
-  ON r.rate_date = p.rate_date AND r.currency = 'USD' AND r.rate = p.usd_per_eur
+  ON p.rate_date = r.rate_date AND r.currency = 'USD' AND p.usd_per_eur = r.rate
 WHERE r.rate_date IS NULL
    OR p.rate_date > p.day
    OR p.day - p.rate_date > 5
-   OR EXISTS (SELECT 1 FROM staging.exchange_rates AS later
-              WHERE later.currency = 'USD' AND later.rate_date > p.rate_date AND later.rate_date <= p.day);
+   OR EXISTS (
+       SELECT 1 FROM staging.exchange_rates AS later
+       WHERE later.currency = 'USD' AND later.rate_date > p.rate_date AND later.rate_date <= p.day
+   );

@@ -1,4 +1,9 @@
+-- Every ranked product is a row of marts.products_eur on its day, at the same EUR price.
+--
+-- Reads:
+--   marts.top_products_daily
+--   marts.products_eur
 SELECT t.day, t.rank, t.product_id
 FROM marts.top_products_daily AS t
 ANTI JOIN marts.products_eur AS p
-  ON p.day = t.day AND p.product_id = t.product_id AND p.price_eur = t.price_eur;
+  ON t.day = p.day AND t.product_id = p.product_id AND t.price_eur = p.price_eur;

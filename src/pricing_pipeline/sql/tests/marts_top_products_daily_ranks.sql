@@ -1,4 +1,7 @@
 -- At most 5 rows per day and category, ranked 1..n without gaps.
+--
+-- Reads:
+--   marts.top_products_daily
 SELECT day, category, count(*) AS products, min(rank) AS first_rank, max(rank) AS last_rank
 FROM marts.top_products_daily
 GROUP BY day, category

@@ -1,1 +1,7 @@
-SELECT rate_date, currency, rate FROM staging.exchange_rates WHERE rate <= 0;
+-- Every rate is positive.
+--
+-- Reads:
+--   staging.exchange_rates
+SELECT rate_date, currency, rate
+FROM staging.exchange_rates
+WHERE rate <= 0;

@@ -1,9 +1,12 @@
 -- Every return points at a sale of the same order line and product, no earlier than the sale,
 -- refunds the price paid, and never returns more units than were sold.
+--
+-- Reads:
+--   marts.fct_sales
 SELECT r.order_id, r.line_no, sum(-r.quantity) AS returned, any_value(s.quantity) AS sold
 FROM marts.fct_sales AS r
 LEFT JOIN marts.fct_sales AS s
-  ON s.event_type = 'sale' AND s.order_id = r.order_id AND s.line_no = r.line_no
+  ON s.event_type = 'sale' AND r.order_id = s.order_id AND r.line_no = s.line_no
 WHERE r.event_type = 'return'
 GROUP BY r.order_id, r.line_no
 HAVING bool_or(s.event_id IS NULL)

@@ -1,4 +1,7 @@
 -- Every product has exactly one current version, and it is the one that never ends.
+--
+-- Reads:
+--   marts.dim_products_history
 SELECT product_id, count(*) FILTER (WHERE is_current) AS current_rows
 FROM marts.dim_products_history
 GROUP BY product_id
