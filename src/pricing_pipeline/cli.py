@@ -85,6 +85,8 @@ def print_summary(record) -> None:
         print(f"\ntop 5 of the last {MAX_DAYS_PRINTED} of {len(days)} days:")
         days = days[-MAX_DAYS_PRINTED:]
     columns = ["rank", "product_id", "title", "rating_rate", "rating_count", "price_usd", "price_eur", "rate_date"]
+    if params.whole_catalogue:  # each category has its own top 5: say which rows are whose
+        columns.insert(0, "category")
     for day in days:
         print(f"\ntop 5 on {day:%Y-%m-%d}")
         rows = top[top["day"] == day][columns].copy()

@@ -10,6 +10,15 @@ from .parameters import RunParameters
 from .run_scope import RUN_ORDER, run_scope
 from .warehouse import quoted_path
 
+# A price in minor units written with exactly its currency's decimals (5290 cents: 52.90; 5290 yen:
+# 5290), by placing the point in the digits: exact, whereas a division would give a float.
+_DIGITS = "lpad(price_minor::VARCHAR, greatest(minor_unit + 1, length(price_minor::VARCHAR))::INTEGER, '0')"
+PRICE_TEXT = (
+    f"CASE WHEN minor_unit = 0 THEN price_minor::VARCHAR "
+    f"ELSE substr({_DIGITS}, 1, length({_DIGITS}) - minor_unit) || '.' || substr({_DIGITS}, length({_DIGITS}) - minor_unit + 1) "
+    f"END"
+)
+
 # A deliverable: a table's rows for the run, in key order, with these columns.
 # Rates are written as DOUBLE so that they read as the ECB publishes them (1.0773, not 1.077300).
 OUTPUTS = {
@@ -22,6 +31,11 @@ OUTPUTS = {
     "top_products_daily.csv": (
         "marts.top_products_daily",
         "day, rank, product_id, title, category, rating_rate, rating_count, price_usd, price_eur, rate_date",
+    ),
+    "product_prices.csv": (
+        "marts.product_prices",
+        f"day, product_id, category, currency, price_usd, {PRICE_TEXT} AS price, minor_unit, "
+        "rate::DOUBLE AS rate, usd_per_eur::DOUBLE AS usd_per_eur, rate_date",
     ),
 }
 

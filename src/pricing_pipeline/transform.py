@@ -7,6 +7,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from .currencies import minor_units
 from .parameters import RunParameters
 from .run_scope import rows_for_days
 from .warehouse import run_data_tests, sql_text, transaction
@@ -14,18 +15,44 @@ from .warehouse import run_data_tests, sql_text, transaction
 # The order of the load: each model reads the ones before it.
 MODELS = (
     "staging/exchange_rates.sql",
+    "staging/currency_minor_units.sql",
     "staging/product_snapshots.sql",
     "marts/products_eur.sql",
     "marts/top_products_daily.sql",
+    "marts/product_prices.sql",
 )
 
 
-def run_views(days: list, category: str) -> dict[str, pd.DataFrame]:
-    """The views the models filter on: run_days (the days the run rebuilds) and run_category."""
+def run_views(days: list, categories: list[str]) -> dict[str, pd.DataFrame]:
+    """The views the models filter on: run_days (the days the run rebuilds) and run_category (the
+    categories it rebuilds them for)."""
     return {
         "run_days": pd.DataFrame({"day": pd.to_datetime(days).date}),
-        "run_category": pd.DataFrame({"category": [category]}),
+        "run_category": pd.DataFrame({"category": pd.Series(sorted(categories), dtype=object)}),
     }
+
+
+def run_categories(con: duckdb.DuckDBPyConnection, params: RunParameters, products: pd.DataFrame) -> list[str]:
+    """The categories whose rows of the run's days the load replaces.
+
+    One category: itself. `all`: every category of the catalogue read, and every category the
+    warehouse already holds for those days, so that a category gone from the catalogue does not
+    linger on a day rebuilt from it.
+    """
+    if not params.whole_catalogue:
+        return [params.category]
+    exists = con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE schema_name = 'staging' AND table_name = 'product_snapshots'"
+    ).fetchall()
+    stored = (
+        con.execute(
+            "SELECT DISTINCT category FROM staging.product_snapshots WHERE snapshot_date BETWEEN ? AND ?",
+            [params.start_date, params.end_date],
+        ).fetchall()
+        if exists
+        else []
+    )
+    return sorted({category for (category,) in stored} | set(products["category"]))
 
 
 def load_run(
@@ -38,7 +65,9 @@ def load_run(
     inputs = {
         "incoming_exchange_rates": exchange_rates,
         "incoming_products": products,
-        **run_views(params.days, params.category),
+        # Every currency the run prices in (and EUR): a code without a known minor unit stops here.
+        "incoming_currency_minor_units": minor_units({"EUR", *exchange_rates["currency"]}),
+        **run_views(params.days, run_categories(con, params, products)),
     }
     with transaction(con, inputs):
         for model in MODELS:

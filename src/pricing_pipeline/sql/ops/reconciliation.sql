@@ -1,6 +1,8 @@
 -- ops.reconciliation: after each run, the source's current state (re-read after the load) against
 -- the snapshot the run wrote for its last day: the same product ids, the same count, the same sum of
--- prices in cents. One row per check and run; a row with agrees = false fails the run.
+-- prices in cents. One row per check and run; a row with agrees = false fails the run. Reads
+-- staging.product_snapshots and the views source_products and reconciliation_run (the run's id,
+-- last day and category).
 CREATE TABLE IF NOT EXISTS ops.reconciliation (
     run_id           VARCHAR NOT NULL,
     snapshot_date    DATE    NOT NULL,
@@ -21,7 +23,8 @@ warehouse AS (
     SELECT product_id, CAST(price_usd * 100 AS BIGINT) AS cents
     FROM staging.product_snapshots
     WHERE snapshot_date = (SELECT snapshot_date FROM reconciliation_run)
-      AND category = (SELECT category FROM reconciliation_run)
+      -- The run's category; a run of category 'all' read the whole catalogue, so every category.
+      AND (SELECT category FROM reconciliation_run) IN (category, 'all')
 ),
 only_in_source AS (SELECT product_id FROM source EXCEPT SELECT product_id FROM warehouse),
 only_in_warehouse AS (SELECT product_id FROM warehouse EXCEPT SELECT product_id FROM source),

@@ -1,0 +1,64 @@
+-- marts.product_prices: every product on every day, priced in each currency of the ECB publication
+-- in force that day, and in EUR. One row per (day, product_id, currency). Reads
+-- marts.products_eur, staging.exchange_rates, staging.currency_minor_units and the run's views
+-- run_days and run_category; refreshes only the run's days and categories.
+--
+-- The publication in force on a day is the latest one on or before it (weekends and TARGET holidays
+-- take the working day before): marts.products_eur has found it already (its rate_date, by an
+-- as-of join on the USD rate, which every publication holds). A currency that publication does not
+-- hold gets no price that day: rates are joined on that publication's date, never taken from an
+-- older one (ISK was not published from 2008-10 to 2018, RUB stopped after 2022-03-01).
+--
+-- price = price_usd * rate / usd_per_eur (both rates per EUR, as published), rounded ONCE, half-up,
+-- to the currency's minor unit. In integers: with c the USD cents, r and u the rate and the USD rate
+-- in millionths and s = 10^minor_unit, the price in minor units is c * r * s / (100 * u), and
+-- floor((2 * c * r * s + 100 * u) / (200 * u)) is that quotient rounded half-up. No float, no cross
+-- rate. price_minor is the price in minor units (cents; yen): 5290 with minor_unit 2 is 52.90.
+CREATE TABLE IF NOT EXISTS marts.product_prices (
+    day           DATE          NOT NULL,
+    product_id    INTEGER       NOT NULL,
+    currency      VARCHAR       NOT NULL,
+    title         VARCHAR       NOT NULL,
+    category      VARCHAR       NOT NULL,
+    price_usd     DECIMAL(10,2) NOT NULL,
+    price_minor   BIGINT        NOT NULL,
+    minor_unit    INTEGER       NOT NULL,
+    rate          DECIMAL(18,6) NOT NULL,
+    usd_per_eur   DECIMAL(18,6) NOT NULL,
+    rate_date     DATE          NOT NULL,
+    PRIMARY KEY (day, product_id, currency)
+);
+
+DELETE FROM marts.product_prices
+WHERE day IN (SELECT day FROM run_days)
+  AND category IN (SELECT category FROM run_category);
+
+INSERT INTO marts.product_prices (
+    day, product_id, currency, title, category, price_usd, price_minor, minor_unit, rate, usd_per_eur,
+    rate_date
+)
+-- Every rate of each publication, and EUR itself at 1 (the ECB quotes every currency per EUR).
+WITH published AS (
+    SELECT rate_date, currency, rate FROM staging.exchange_rates
+    UNION ALL
+    SELECT rate_date, 'EUR', 1::DECIMAL(18,6) FROM staging.exchange_rates WHERE currency = 'USD'
+),
+priced AS (
+    SELECT p.day, p.product_id, r.currency, p.title, p.category, p.price_usd, u.minor_unit, r.rate,
+           p.usd_per_eur, p.rate_date,
+           CAST(p.price_usd * 100 AS HUGEINT) AS usd_cents,
+           -- DECIMAL(38,6) first: rates reach 10^6 (TRL), and 10^6 * 10^6 overflows DECIMAL(18,6).
+           CAST(r.rate::DECIMAL(38,6) * 1000000 AS HUGEINT) AS rate_millionths,
+           CAST(p.usd_per_eur * 1000000 AS HUGEINT) AS usd_millionths,
+           u.minor_units_per_unit
+    FROM marts.products_eur AS p
+    INNER JOIN published AS r ON r.rate_date = p.rate_date
+    INNER JOIN staging.currency_minor_units AS u ON u.currency = r.currency
+    WHERE p.day IN (SELECT day FROM run_days)
+      AND p.category IN (SELECT category FROM run_category)
+)
+SELECT day, product_id, currency, title, category, price_usd,
+       ((2 * usd_cents * rate_millionths * minor_units_per_unit + 100 * usd_millionths)
+           // (200 * usd_millionths))::BIGINT AS price_minor,
+       minor_unit, rate, usd_per_eur, rate_date
+FROM priced;
