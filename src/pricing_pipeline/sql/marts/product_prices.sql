@@ -7,7 +7,7 @@
 -- take the working day before): marts.products_eur has found it already (its rate_date, by an
 -- as-of join on the USD rate, which every publication holds). A currency that publication does not
 -- hold gets no price that day: rates are joined on that publication's date, never taken from an
--- older one (ISK was not published from 2008-10 to 2018, RUB stopped after 2022-03-01).
+-- older one (ISK was not published from 2008-12-10 to 2018-01-31; RUB stopped after 2022-03-01).
 --
 -- price = price_usd * rate / usd_per_eur (both rates per EUR, as published), rounded ONCE, half-up,
 -- to the currency's minor unit. In integers: with c the USD cents, r and u the rate and the USD rate
@@ -61,4 +61,6 @@ SELECT day, product_id, currency, title, category, price_usd,
        ((2 * usd_cents * rate_millionths * minor_units_per_unit + 100 * usd_millionths)
            // (200 * usd_millionths))::BIGINT AS price_minor,
        minor_unit, rate, usd_per_eur, rate_date
-FROM priced;
+FROM priced
+-- In key order: DuckDB then builds the primary key's index about twice as fast (whole history: 6.5 M rows).
+ORDER BY day, product_id, currency;
