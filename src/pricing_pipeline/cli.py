@@ -41,7 +41,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="live: Frankfurter and Fake Store over HTTP (default); recorded: the recorded responses "
         "in data/recorded/; offline: the ECB history file for rates, recorded products",
     )
-    parser.add_argument("--category", default="women's clothing", help="Fake Store category (default: %(default)s)")
+    parser.add_argument(
+        "--category",
+        default="women's clothing",
+        help="a Fake Store category, or all: the whole catalogue, each category ranked on its own "
+        "(default: %(default)s)",
+    )
     parser.add_argument(
         "--data-dir", default="", help="folder the run writes to (default: $PIPELINE_DATA_DIR or data/)"
     )
