@@ -11,12 +11,12 @@ from .run_scope import RUN_ORDER, run_scope
 from .warehouse import quoted_path
 
 # A price in minor units written with exactly its currency's decimals (5290 cents: 52.90; 5290 yen:
-# 5290), by placing the point in the digits: exact, whereas a division would give a float.
-_DIGITS = "lpad(price_minor::VARCHAR, greatest(minor_unit + 1, length(price_minor::VARCHAR))::INTEGER, '0')"
+# 5290): integer quotient and remainder by 10^minor_unit, the power spelled as digits ('1' and
+# minor_unit zeros) so that no float is involved.
+_UNIT = "('1' || repeat('0', minor_unit))::BIGINT"
 PRICE_TEXT = (
     f"CASE WHEN minor_unit = 0 THEN price_minor::VARCHAR "
-    f"ELSE substr({_DIGITS}, 1, length({_DIGITS}) - minor_unit) || '.' || substr({_DIGITS}, length({_DIGITS}) - minor_unit + 1) "
-    f"END"
+    f"ELSE (price_minor // {_UNIT})::VARCHAR || '.' || lpad((price_minor % {_UNIT})::VARCHAR, minor_unit, '0') END"
 )
 
 # A deliverable: a table's rows for the run, in key order, with these columns.

@@ -37,30 +37,34 @@ INSERT INTO marts.product_prices (
     day, product_id, currency, title, category, price_usd, price_minor, minor_unit, rate, usd_per_eur,
     rate_date
 )
--- Every rate of each publication, and EUR itself at 1 (the ECB quotes every currency per EUR).
+-- The integer factors are taken once per rate and once per product-day, not once per output row:
+-- r * s per (publication, currency), c and u per (day, product).
 WITH published AS (
     SELECT rate_date, currency, rate FROM staging.exchange_rates
     UNION ALL
+    -- EUR itself at 1: the ECB quotes every currency per EUR.
     SELECT rate_date, 'EUR', 1::DECIMAL(18,6) FROM staging.exchange_rates WHERE currency = 'USD'
 ),
-priced AS (
-    SELECT p.day, p.product_id, r.currency, p.title, p.category, p.price_usd, u.minor_unit, r.rate,
-           p.usd_per_eur, p.rate_date,
-           CAST(p.price_usd * 100 AS HUGEINT) AS usd_cents,
+scaled_rates AS (
+    SELECT r.rate_date, r.currency, r.rate, u.minor_unit,
            -- DECIMAL(38,6) first: rates reach 10^6 (TRL), and 10^6 * 10^6 overflows DECIMAL(18,6).
-           CAST(r.rate::DECIMAL(38,6) * 1000000 AS HUGEINT) AS rate_millionths,
-           CAST(p.usd_per_eur * 1000000 AS HUGEINT) AS usd_millionths,
-           u.minor_units_per_unit
-    FROM marts.products_eur AS p
-    INNER JOIN published AS r ON r.rate_date = p.rate_date
+           CAST(r.rate::DECIMAL(38,6) * 1000000 AS HUGEINT) * u.minor_units_per_unit AS rate_scaled
+    FROM published AS r
     INNER JOIN staging.currency_minor_units AS u ON u.currency = r.currency
-    WHERE p.day IN (SELECT day FROM run_days)
-      AND p.category IN (SELECT category FROM run_category)
+),
+products AS (
+    SELECT day, product_id, title, category, price_usd, usd_per_eur, rate_date,
+           CAST(price_usd * 100 AS BIGINT) AS usd_cents,
+           CAST(usd_per_eur * 1000000 AS BIGINT) AS usd_millionths
+    FROM marts.products_eur
+    WHERE day IN (SELECT day FROM run_days)
+      AND category IN (SELECT category FROM run_category)
 )
-SELECT day, product_id, currency, title, category, price_usd,
-       ((2 * usd_cents * rate_millionths * minor_units_per_unit + 100 * usd_millionths)
-           // (200 * usd_millionths))::BIGINT AS price_minor,
-       minor_unit, rate, usd_per_eur, rate_date
-FROM priced
+SELECT p.day, p.product_id, r.currency, p.title, p.category, p.price_usd,
+       ((2 * p.usd_cents * r.rate_scaled + 100 * p.usd_millionths) // (200 * p.usd_millionths))::BIGINT
+           AS price_minor,
+       r.minor_unit, r.rate, p.usd_per_eur, p.rate_date
+FROM products AS p
+INNER JOIN scaled_rates AS r ON r.rate_date = p.rate_date
 -- In key order: DuckDB then builds the primary key's index about twice as fast (whole history: 6.5 M rows).
-ORDER BY day, product_id, currency;
+ORDER BY p.day, p.product_id, r.currency;
