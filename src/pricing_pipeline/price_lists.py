@@ -7,6 +7,7 @@ so what the notebook shows stays small whatever the size of the catalogue or of 
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import duckdb
@@ -33,16 +34,21 @@ def best_rated(top_products: pd.DataFrame, count: int = 5) -> pd.DataFrame:
     ).head(count)
 
 
+# What the notebook charts: the run's last days at most, so a backfill of years costs no more to show.
+SHOWN_DAYS = 31
+
+
 def product_prices(
     con: duckdb.DuckDBPyConnection, params: RunParameters, product_ids, currencies=MAJOR_CURRENCIES
 ) -> pd.DataFrame:
-    """(day, product_id, currency, price) of some products in some currencies over the run's days,
-    the price as the exact decimal its minor units spell."""
+    """(day, product_id, currency, price) of some products in some currencies over the run's last
+    SHOWN_DAYS days, the price as the exact decimal its minor units spell."""
+    first = max(params.start_date, params.end_date - dt.timedelta(days=SHOWN_DAYS - 1))
     frame = con.execute(
         "SELECT day, product_id, currency, price_minor, minor_unit FROM marts.product_prices "
         "WHERE day BETWEEN ? AND ? AND list_contains(?, product_id) AND list_contains(?, currency) "
         "ORDER BY day, product_id, currency",
-        [params.start_date, params.end_date, [int(i) for i in product_ids], list(currencies)],
+        [first, params.end_date, [int(i) for i in product_ids], list(currencies)],
     ).df()
     frame["price"] = [
         Decimal(int(minor)).scaleb(-int(unit))
