@@ -205,7 +205,8 @@ def bench_catalogue(settings: dict, windows: dict, scratch: Path) -> dict:
     jobs = {"day": windows["day"], name: windows[name]}
     times: dict[str, list[float]] = {job: [] for job in jobs}
     order = list(jobs)
-    for round_index in range(settings["repeat"]):
+    rounds = min(settings["repeat"], settings["catalogue_repeat"])
+    for round_index in range(rounds):
         shift = round_index % len(order)
         for job in order[shift:] + order[:shift]:
             data = scratch / "runs" / f"all-{job}-{round_index}"
