@@ -212,10 +212,7 @@ def bench_catalogue(settings: dict, windows: dict, scratch: Path) -> dict:
             data = scratch / "runs" / f"all-{job}-{round_index}"
             times[job].append(timed(runner_command(jobs[job], "offline", data, category="all")))
             shutil.rmtree(data, ignore_errors=True)
-        log(
-            f"  round {round_index + 1}/{settings['repeat']}: "
-            + ", ".join(f"all {j} {times[j][-1]:.2f}s" for j in order)
-        )
+        log(f"  round {round_index + 1}/{rounds}: " + ", ".join(f"all {j} {times[j][-1]:.2f}s" for j in order))
     data = scratch / "runs" / "all-check"
     timed(runner_command(windows["month"], "offline", data, category="all"))
     check = check_catalogue_prices(data / "output" / "product_prices.csv", windows["month"])
