@@ -11,7 +11,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .price_lists import MAJOR_CURRENCIES, formatted
+from .price_lists import MAJOR_CURRENCIES, by_rating, formatted
 
 MAIN_CURRENCIES = ("USD", "GBP", "CHF", "JPY")
 
@@ -39,12 +39,7 @@ def price_chart(products_eur: pd.DataFrame, max_products: int = 10) -> plt.Figur
     """The price in USD and in EUR of the last day's best-rated products (at most max_products bars,
     so that a large catalogue stays readable)."""
     last_day = products_eur["day"].max()
-    day = (
-        products_eur[products_eur["day"] == last_day]
-        .sort_values(["rating_rate", "rating_count", "product_id"], ascending=[False, False, True], kind="mergesort")
-        .head(max_products)
-        .sort_values("price_usd")
-    )
+    day = by_rating(products_eur[products_eur["day"] == last_day]).head(max_products).sort_values("price_usd")
     labels = [f"{pid} · {title[:28]}" for pid, title in zip(day["product_id"], day["title"], strict=False)]
     positions = range(len(day))
     figure, ax = plt.subplots(figsize=(9, 0.45 * len(day) + 1.2))

@@ -25,13 +25,16 @@ def formatted(price: Decimal, currency: str) -> str:
     return format_currency(price, currency, locale=LOCALE)
 
 
-def best_rated(top_products: pd.DataFrame, count: int = 5) -> pd.DataFrame:
-    """The count best-rated products of the run's last day, whatever their category (the top 5 rule:
-    rating, then number of ratings, then product id)."""
-    last = top_products[top_products["day"] == top_products["day"].max()]
-    return last.sort_values(
+def by_rating(products: pd.DataFrame) -> pd.DataFrame:
+    """Best rated first, by the top 5's rule: rating, then number of ratings, then product id."""
+    return products.sort_values(
         ["rating_rate", "rating_count", "product_id"], ascending=[False, False, True], kind="mergesort"
-    ).head(count)
+    )
+
+
+def best_rated(top_products: pd.DataFrame, count: int = 5) -> pd.DataFrame:
+    """The count best-rated products of the run's last day, whatever their category."""
+    return by_rating(top_products[top_products["day"] == top_products["day"].max()]).head(count)
 
 
 # What the notebook charts: the run's last days at most, so a backfill of years costs no more to show.
