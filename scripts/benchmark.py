@@ -42,7 +42,7 @@ from pathlib import Path
 from pricing_pipeline.paths import PROJECT_ROOT
 
 from bench_common import CATEGORY, ecb_dates, log, machine, spans
-from bench_pipeline import bench_memory, bench_requests, bench_runs
+from bench_pipeline import bench_catalogue, bench_memory, bench_requests, bench_runs
 from bench_report import table, verdicts
 from bench_scale import (
     bench_scale,
@@ -62,6 +62,8 @@ FULL = {
     "days": 1_000,
     "backfill": ("day", "month", "year", "history"),
     "memory_repeat": 3,
+    "catalogue": "history",  # category all, every currency: the whole ECB history against one day
+    "catalogue_repeat": 3,  # a round of it takes over a minute
 }
 QUICK = {
     "repeat": 1,
@@ -71,6 +73,8 @@ QUICK = {
     "days": 30,
     "backfill": ("day", "month"),
     "memory_repeat": 1,
+    "catalogue": "month",
+    "catalogue_repeat": 1,
 }
 REQUEST_SPANS = ("day", "month", "year")
 
@@ -95,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--days", type=int, help="days of the generated table (default: 1000; quick: 30)")
     parser.add_argument(
         "--sections",
-        default="daily,requests,memory,scale",
-        help="comma-separated subset of daily (with the backfills), requests, memory, scale",
+        default="daily,catalogue,requests,memory,scale",
+        help="comma-separated subset of daily (with the backfills), catalogue (category all, every currency), "
+        "requests, memory, scale",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--keep-scratch", action="store_true", help="keep the scratch folder (its path is printed)")
@@ -124,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat is not None:
         settings["memory_repeat"] = min(settings["memory_repeat"], args.repeat)
     sections = {s.strip() for s in args.sections.split(",") if s.strip()}
-    unknown = sections - {"daily", "requests", "memory", "scale"}
+    unknown = sections - {"daily", "catalogue", "requests", "memory", "scale"}
     if unknown:
         build_parser().error(f"unknown sections: {', '.join(sorted(unknown))}")
 
@@ -152,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
         if "daily" in sections:
             log(f"daily run, floor and backfills ({settings['repeat']} rounds)")
             report["daily"], report["backfill"] = bench_runs(settings, windows, scratch)
+        if "catalogue" in sections:
+            log(f"category all, every currency: {settings['catalogue']} / day ({settings['catalogue_repeat']} rounds)")
+            report["catalogue"] = bench_catalogue(settings, windows, scratch)
+            ok &= report["catalogue"]["check"]["equal"]
         if "requests" in sections:
             log("requests of live runs (local server)")
             report["requests"] = bench_requests(windows, scratch)
