@@ -58,6 +58,8 @@ def what_failed(first: StepError) -> str:
     error = first.error
     if isinstance(error, RunFailed):
         text = str(error)  # already says what failed, where and why
+        if cause_of(error) == DISK_FULL:
+            text = f"the disk is full: {text}"
     elif cause_of(error) == DISK_FULL:  # DuckDB's own wording is a line of JSON: the record keeps it
         text = f"{first.headline} failed: the disk is full (No space left on device)"
     else:
