@@ -31,18 +31,46 @@ def exchange_rate_chart(exchange_rates: pd.DataFrame, currencies=MAIN_CURRENCIES
     return figure
 
 
-def price_chart(products_eur: pd.DataFrame) -> plt.Figure:
-    """Each product's price in USD and in EUR, on the last day of the run."""
+# Up to this many products, the price chart shows one bar per product; beyond, the distribution.
+# Either way the figure (and the executed notebook holding it) has a bounded size and drawing time.
+MAX_PRICE_BARS = 25
+PRICE_BINS = 40
+
+
+def price_chart(products_eur: pd.DataFrame, max_bars: int = MAX_PRICE_BARS) -> plt.Figure:
+    """Prices in USD and in EUR on the last day of the run: each product's when there are at most
+    max_bars of them, else the distribution of the day's prices (its number of products stated)."""
     last_day = products_eur["day"].max()
-    day = products_eur[products_eur["day"] == last_day].sort_values("price_usd")
-    labels = [f"{pid} · {title[:28]}" for pid, title in zip(day["product_id"], day["title"], strict=False)]
+    day = products_eur[products_eur["day"] == last_day]
+    title = f"Prices on {pd.Timestamp(last_day):%Y-%m-%d} (EUR at the ECB rate in force)"
+    if len(day) > max_bars:
+        return _price_distribution(day, title)
+    day = day.sort_values("price_usd")
+    labels = [f"{pid} · {name[:28]}" for pid, name in zip(day["product_id"], day["title"], strict=False)]
     positions = range(len(day))
     figure, ax = plt.subplots(figsize=(9, 0.45 * len(day) + 1.2))
     ax.barh([p + 0.2 for p in positions], day["price_usd"], height=0.4, label="USD")
     ax.barh([p - 0.2 for p in positions], day["price_eur"], height=0.4, label="EUR")
     ax.set_yticks(list(positions), labels)
     ax.set_xlabel("price")
-    ax.set_title(f"Prices on {pd.Timestamp(last_day):%Y-%m-%d} (EUR at the ECB rate in force)")
+    ax.set_title(title)
+    ax.legend()
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def _price_distribution(day: pd.DataFrame, title: str) -> plt.Figure:
+    """Histograms of the day's USD and EUR prices on shared bins: PRICE_BINS bars, whatever the size."""
+    usd = day["price_usd"].astype(float)
+    eur = day["price_eur"].astype(float)
+    top = max(usd.max(), eur.max())
+    bins = [top * i / PRICE_BINS for i in range(PRICE_BINS + 1)]
+    figure, ax = plt.subplots(figsize=(9, 3.5))
+    ax.hist([usd, eur], bins=bins, label=["USD", "EUR"])
+    ax.set_xlabel("price")
+    ax.set_ylabel("products")
+    ax.set_title(f"{title}\nall {len(day):,} products, {PRICE_BINS} price bands")
     ax.legend()
     figure.tight_layout()
     plt.close(figure)

@@ -42,8 +42,8 @@ def reconcile_with_source(params: RunParameters, data_dir: Path) -> pd.DataFrame
     paths = RunPaths(data_dir, params.run_id)
     try:
         response = replace(fetch_products(params), name="products_recheck")
-        land_response(response, paths.raw, paths.warehouse, params.run_id)
-        source_products = parse_products(response, params)
+        landed = land_response(response, paths.raw, paths.warehouse, params.run_id)
+        source_products = parse_products(response, params, landed)
     except (SourceError, BodyError) as error:
         raise RunFailed(f"reconciliation could not re-read the source: {error}") from error
     with connect(paths.warehouse) as con:
