@@ -24,6 +24,7 @@ from sqlglot import exp
 
 from pricing_pipeline import changing_data as cd
 from pricing_pipeline import data_tests
+from pricing_pipeline.changing_data import LOAD_ORDER
 from pricing_pipeline.data_tests import DataTestError, declaration, generic_tests, run_data_tests
 from pricing_pipeline.paths import SQL_DIR
 from pricing_pipeline.transform import MODELS, load_run, run_views
@@ -36,15 +37,8 @@ WEEK_TESTS = CD_DIR / "tests"
 # The other models of the pipeline's tree: the raw landing and the ops tables.
 OTHER_MODELS = ("raw/responses.sql", "ops/reconciliation.sql", "ops/run_log.sql")
 PIPELINE_MODELS = tuple(MODELS) + OTHER_MODELS
-# The week's load, in order (changing_data's LOAD_ORDER).
-WEEK_MODELS = (
-    "raw/product_listings.sql",
-    "raw/order_events.sql",
-    "marts/dim_products_history.sql",
-    "marts/fct_sales.sql",
-    "ops/watermarks.sql",
-    "marts/daily_revenue.sql",
-)
+# The week's load, in order.
+WEEK_MODELS = LOAD_ORDER
 WEEK_START, WEEK_DAYS, WEEK_SEED = "2024-02-12", 7, 2
 BUSY_DAY = 4  # the week's day whose load writes a row of every partition (a product leaves)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from .raw_response import RawResponse, SourceError
 
 USER_AGENT = "pricing-pipeline/1.0"
 BODY_CHUNK = 1 << 20
+log = logging.getLogger(__name__)
 
 BACKOFF_MAX = 10.0  # the longest backoff pause, before jitter
 # 429 and every 5xx are worth another attempt; any other 4xx is final at once.
@@ -124,15 +126,22 @@ class RetryPolicy:
             retry=tenacity.retry_if_exception(self.retries_error) | tenacity.retry_if_result(self.retries_response),
             stop=tenacity.stop_after_attempt(self.retries + 1),
             wait=pause,
-            before_sleep=_close_retried_response,
+            before_sleep=_before_retry,
             # Out of attempts: the last answer is returned, or the last error raised, as it is.
             retry_error_callback=lambda state: state.outcome.result(),
         )
 
 
-def _close_retried_response(state: tenacity.RetryCallState) -> None:
-    if not state.outcome.failed:
-        state.outcome.result().close()
+def _before_retry(state: tenacity.RetryCallState) -> None:
+    """Say what is retried and when (a retry is worth a line in the run's record), then free the
+    answer that will not be read."""
+    if state.outcome.failed:
+        what = _reason_of(state.outcome.exception())
+    else:
+        response = state.outcome.result()
+        what = f"HTTP {response.status_code}"
+        response.close()
+    log.warning("GET %s: %s; attempt %d in %.1f s", state.args[0], what, state.attempt_number + 1, state.upcoming_sleep)
 
 
 def retry_after(response: requests.Response) -> float | None:
@@ -183,13 +192,13 @@ def http_get(session: requests.Session, name: str, url: str) -> RawResponse:
     timeout = http_timeout()
     attempts = 0
 
-    def attempt() -> requests.Response:
+    def attempt(url: str) -> requests.Response:
         nonlocal attempts
         attempts += 1
         return session.get(url, timeout=timeout, stream=True)
 
     try:
-        response = policy.retrying()(attempt)
+        response = policy.retrying()(attempt, url)
     except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
         raise SourceError(
             f"GET {url} failed after {attempts} attempt(s), no HTTP status: {_reason_of(error)}"
