@@ -194,6 +194,7 @@ def bench_catalogue(settings: dict, windows: dict, scratch: Path) -> dict:
         "pandas": stats([a["seconds"] for a in theirs]),
         "pandas_rss_mb": stats([a["rss_mb"] for a in theirs]),
         "rows_ours": ours[-1]["rows"],
+        "ours_phases": {phase: stats([a["phases"][phase] for a in ours]) for phase in ours[-1]["phases"]},
         "rows_pandas": theirs[-1]["rows"],
     }
     result["side_by_side"]["speedup"] = stats([t["seconds"] / o["seconds"] for o, t in zip(ours, theirs, strict=False)])
@@ -227,18 +228,29 @@ def work_load_ours(url: str, data_dir: str, day: str) -> dict:
 
     params = validate_parameters(day, day, CATEGORY, "live", "side")
     paths = RunPaths(Path(data_dir), params.run_id)
-    started = time.perf_counter()
+    phases = {}
+    started = lap = time.perf_counter()
+
+    def done(phase: str) -> None:
+        nonlocal lap
+        phases[phase] = time.perf_counter() - lap
+        lap = time.perf_counter()
+
     response = fetch_products(params)
+    done("fetch")
     landed = land_response(response, paths.raw, paths.warehouse, params.run_id)
+    done("land")
     products = parse_products(response, params, landed)
     del response
+    done("parse")
     with connect(paths.warehouse) as con:
         inputs = {"incoming_products": products, **run_views(params.days, params.category)}
         with transaction(con, inputs):
             con.execute(sql_text("staging/product_snapshots.sql"))
             run_data_tests(con, None, ["staging/product_snapshots.sql"], partitions_only=True)
         rows = con.execute("SELECT count(*) FROM staging.product_snapshots").fetchone()[0]
-    return {"seconds": time.perf_counter() - started, "rss_mb": _maxrss_mb(), "rows": rows}
+    done("load")
+    return {"seconds": time.perf_counter() - started, "rss_mb": _maxrss_mb(), "rows": rows, "phases": phases}
 
 
 def work_load_pandas(url: str, data_dir: str, day: str) -> dict:
@@ -380,5 +392,9 @@ def catalogue_table(report: dict) -> str:
             f"{label}, {side['products']:,} products: {s['median']:.2f} s ({s['min']:.2f}-{s['max']:.2f}), "
             f"peak RSS {m['median']:.0f} MB"
         )
+    lines.append(
+        "ours by phase (median s): "
+        + ", ".join(f"{phase} {found['median']:.2f}" for phase, found in side["ours_phases"].items())
+    )
     lines.append(f"pandas / ours: {side['speedup']['median']:.2f}x (dlt: not installed in the benchmark's environment)")
     return "\n".join(lines)

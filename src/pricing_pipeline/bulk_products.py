@@ -24,37 +24,26 @@ value). Fake Store never sends one.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from .warehouse import quoted_path
 
 # Below this size the record-by-record path is as fast (the case's body is 5 KB).
 BULK_MIN_BYTES = 1 << 20
-_CHUNK = 1 << 24
+_CHUNK = 1 << 24  # bytes of the body looked at in one step
 PRICE_LIMIT = 10**8
 COUNT_LIMIT = 2**31 - 1
 _INTEGER = "('UBIGINT', 'BIGINT')"
 _NUMBER = "('UBIGINT', 'BIGINT', 'DOUBLE')"
 
 
-def _number_shapes() -> bytes:
-    """A translation table that keeps only the shape of numbers: every digit becomes '0', 'E' 'e',
-    '+' '-', and every byte that can end a JSON number (whitespace , ] }) becomes ','."""
-    table = bytearray(range(256))
-    for digit in b"0123456789":
-        table[digit] = ord("0")
-    table[ord("E")] = ord("e")
-    table[ord("+")] = ord("-")
-    for end in b" \t\r\n,]}":
-        table[end] = ord(",")
-    return bytes(table)
-
-
-_SHAPES = _number_shapes()
-_OVERLAP = 64  # bytes read past a chunk's end, so a pattern crossing it is seen whole
+# A number's exponent: e/E, an optional sign, digits, then a byte that ends a JSON number.
+_EXPONENT = re.compile(rb"[eE][+-]?[0-9]+(?:[\s,\]}]|\Z)")
 
 
 def plain_numbers(body: bytes) -> bool:
@@ -62,23 +51,25 @@ def plain_numbers(body: bytes) -> bool:
 
     Looked for over the raw bytes, strings included (text such as "v1.12345678" or "3e5," inside a
     description also counts, and sends the body to the exact path, which is only slower): a '.'
-    followed by 8 digits, or a digit, e/E, an optional sign and digits up to a byte that ends a
-    number. Hex text such as an image name "0e8fef" is no exponent: a letter follows its digits.
-    bytes.translate and bytes.find in chunks: a few hundred ms for 300 MB, memory bounded.
+    followed by 8 digits, or a digit followed by an exponent. Hex text such as an image name
+    "0e8fef" is no exponent: a letter follows its digits. numpy over the bytes in chunks (about
+    0.6 s for 300 MB, memory bounded by the chunk); only a digit followed by e/E is looked at in
+    Python.
     """
-    for start in range(0, len(body), _CHUNK):
-        shapes = body[start : start + _CHUNK + _OVERLAP].translate(_SHAPES)
-        if b".00000000" in shapes:
+    data = np.frombuffer(body, dtype=np.uint8)
+    for start in range(0, len(data), _CHUNK):
+        chunk = data[start : start + _CHUNK + 9]  # 9 more bytes: a pattern crossing the chunk's end
+        digit = (chunk - 48) < 10  # uint8 wraps below '0'
+        for at in np.flatnonzero(digit[:-1] & ((chunk[1:] | 0x20) == ord("e"))):
+            if at < _CHUNK and _EXPONENT.match(body, start + int(at) + 1):
+                return False
+        dots = np.flatnonzero(chunk[:_CHUNK] == ord("."))
+        dots = dots[dots + 8 < len(chunk)]
+        long_fraction = np.ones(len(dots), dtype=bool)
+        for offset in range(1, 9):
+            long_fraction &= digit[dots + offset]
+        if long_fraction.any():
             return False
-        at = shapes.find(b"0e", 0, _CHUNK + 1)  # + 1: a "0e" whose 0 is the chunk's last byte
-        while at != -1:
-            end = at + 2 + (shapes[at + 2 : at + 3] == b"-")
-            digits = end
-            while digits < len(shapes) and shapes[digits] == ord("0"):
-                digits += 1
-            if digits > end and (digits == len(shapes) or shapes[digits] == ord(",")):
-                return False  # an exponent (or a run of digits too long to see the end of)
-            at = shapes.find(b"0e", at + 1, _CHUNK + 1)
     return True
 
 
