@@ -19,8 +19,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (pricing pipeline)" >/dev/null
 	touch $(STAMP)
 
+# The case's run; its CSVs (written to data/runs/<run id>/output/) are published to the committed
+# data/output/. Scheduled runs never publish: they leave tracked files alone.
 run: $(STAMP)
-	$(BIN)/pricing-pipeline run --start $(START) --end $(END) --source $(SOURCE)
+	$(BIN)/pricing-pipeline run --start $(START) --end $(END) --source $(SOURCE) --publish-outputs data/output
 
 # The full suite, as CI runs it: unit tests, end-to-end runs, faults, Airflow, nbval on the notebooks.
 test: $(STAMP)
@@ -60,4 +62,4 @@ lock: $(STAMP)
 		-o requirements.txt pyproject.toml
 
 clean:
-	rm -rf $(VENV) data/raw data/interim data/runs data/warehouse.duckdb data/warehouse.duckdb.wal
+	rm -rf $(VENV) data/raw data/interim data/runs data/warehouse.duckdb data/warehouse.duckdb.wal data/.pipeline.lock

@@ -22,7 +22,13 @@ def pytest_configure(config):
 
 # Fixtures that run the pipeline (runner, kernels, subprocesses): a test that needs one is slow.
 PIPELINE_FIXTURES = {"baseline", "clean_day", "case_run", "case_live", "quick", "airflow_env"}
-SLOW_MODULES = {"test_case_run.py", "test_daily_pipeline.py", "test_live_http.py", "test_benchmark_quick.py"}
+SLOW_MODULES = {
+    "test_case_run.py",
+    "test_daily_pipeline.py",
+    "test_live_http.py",
+    "test_benchmark_quick.py",
+    "test_recovery.py",
+}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -14,6 +14,7 @@ OUTPUTS = ("exchange_rates.csv", "products_eur.csv", "top_products_daily.csv")
 
 @pytest.fixture(scope="module")
 def case_run(tmp_path_factory):
+    """The case as `make run` runs it: its CSVs in the run's folder, and published (--publish-outputs)."""
     data = tmp_path_factory.mktemp("case") / "data"
     result = subprocess.run(
         [
@@ -29,6 +30,8 @@ def case_run(tmp_path_factory):
             str(data),
             "--run-id",
             "case",
+            "--publish-outputs",
+            str(data.parent / "published"),
         ],
         capture_output=True,
         text=True,
@@ -48,7 +51,14 @@ def test_runner_succeeds_and_prints_each_days_top_5(case_run):
 def test_outputs_reproduce_the_committed_files_byte_for_byte(case_run, name):
     data, _ = case_run
     committed = (PROJECT_ROOT / "data" / "output" / name).read_bytes()
-    assert (data / "output" / name).read_bytes() == committed
+    assert (data / "runs" / "case" / "output" / name).read_bytes() == committed
+    assert (data.parent / "published" / name).read_bytes() == committed
+
+
+def test_the_run_writes_nothing_into_an_output_folder_of_the_data_folder(case_run):
+    # data/output/ holds the committed deliverables: only --publish-outputs writes there.
+    data, _ = case_run
+    assert not (data / "output").exists()
 
 
 def test_run_keeps_its_executed_notebooks_and_html(case_run):

@@ -148,7 +148,9 @@ def test_live_run_sends_the_category_url_encoded(case_live):
 def test_live_outputs_equal_the_committed_outputs_byte_for_byte(case_live, name):
     data, result, _, _ = case_live
     assert result.returncode == 0, result.stderr[-3000:]
-    assert (data / "output" / name).read_bytes() == (PROJECT_ROOT / "data" / "output" / name).read_bytes()
+    assert (data / "runs" / "x" / "output" / name).read_bytes() == (
+        PROJECT_ROOT / "data" / "output" / name
+    ).read_bytes()
 
 
 def test_live_run_lands_the_bodies_as_received(case_live):
@@ -205,7 +207,7 @@ def test_live_five_day_range_makes_exactly_two_requests(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert [r.path for r in requests] == ["/2024-02-09..2024-02-14", PRODUCTS_PATH]
 
-    with open(tmp_path / "data" / "output" / "products_eur.csv", newline="", encoding="utf-8") as handle:
+    with open(tmp_path / "data" / "runs" / "x" / "output" / "products_eur.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 5 * 6
     expected_rate_date = {

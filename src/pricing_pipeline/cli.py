@@ -1,12 +1,15 @@
-"""The command line: `pricing-pipeline run` (also scripts/run_pipeline.py), the only place that prints.
+"""The command line: `pricing-pipeline run` (also scripts/run_pipeline.py) and `pricing-pipeline
+restore`; the only place that prints.
 
 Examples:
   pricing-pipeline run --date 2024-02-13 --source offline
   pricing-pipeline run --start 2024-01-01 --end 2024-12-31 --source offline
   pricing-pipeline run --source live          # yesterday (UTC), from the two APIs
+  pricing-pipeline restore                    # the newest backup into data/warehouse.duckdb
 
-Exit status: 0 when every step ran and every data test passed; 1 when a step failed (what failed,
-where, and where the record is are printed; the executed notebook is kept); 2 for bad options.
+Exit status: 0 when every step ran and every data test passed; 1 when a step failed (a few lines
+say what failed, the state of the warehouse, where the record is and what to do next; the
+tracebacks are in the record, data/runs/<run id>/failure.txt); 2 for bad options.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .failures import RunFailed
+from .failures import FailureReport, PipelineFailed
 from .notebook_runner import DEFAULT_CELL_TIMEOUT
 from .parameters import SOURCES, ParameterError
 from .paths import relative_to_root, resolve_data_dir
 from .pipeline import default_run_date, parameters_for, run_pipeline
+from .restore import restore_warehouse
 from .run_scope import run_frame
 from .warehouse import connect
 
@@ -65,7 +69,46 @@ def add_run_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="where the warehouse is exported as Parquet after each successful run "
         "(default: $PIPELINE_BACKUP_DIR, else <data dir>/backups; the newest 7 are kept)",
     )
+    parser.add_argument(
+        "--publish-outputs",
+        metavar="DIR",
+        default="",
+        help="after a successful run, also copy its CSVs (written to data/runs/<run id>/output/) to DIR; "
+        "`make run` uses it to refresh the committed data/output/, scheduled runs do not",
+    )
     return parser
+
+
+def add_restore_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument(
+        "--from",
+        dest="backup",
+        default="",
+        metavar="BACKUP",
+        help="the backup to restore: a backup folder, or its name (a run id) in the backup folder "
+        "(default: the newest whole backup)",
+    )
+    parser.add_argument(
+        "--data-dir", default="", help="the data folder to restore into (default: $PIPELINE_DATA_DIR or data/)"
+    )
+    parser.add_argument(
+        "--backup-dir",
+        default="",
+        help="where the backups are (default: $PIPELINE_BACKUP_DIR, else <data dir>/backups)",
+    )
+    return parser
+
+
+def print_failure(title: str, report: FailureReport) -> None:
+    """A failure in a few lines, on stderr; the tracebacks are in the record, not here."""
+    lines = [title, report.what, f"warehouse: {report.warehouse}"]
+    if report.record is not None:
+        lines.append(f"record:    {relative_to_root(report.record)}")
+    if report.notebook is not None:
+        lines.append(f"notebook:  {relative_to_root(report.notebook)} (and .html)")
+    lines.append(f"next:      {report.next_step}")
+    lines += [f"also:      {line}" for line in report.also]
+    print("\n".join(lines), file=sys.stderr)
 
 
 def print_summary(record) -> None:
@@ -78,6 +121,8 @@ def print_summary(record) -> None:
     if record.reconciliation is not None:
         print(f"reconciled with the source: {', '.join(record.reconciliation['check_name'])} agree")
     print(f"backup:  {relative_to_root(record.backup)}/")
+    if record.published:
+        print(f"published: {', '.join(relative_to_root(path) for path in record.published)}")
     with connect(record.paths.warehouse) as con:
         top = run_frame(con, "marts.top_products_daily", params)
     days = sorted(top["day"].unique())
@@ -109,6 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_run_options(run).set_defaults(handler=run_command, command_parser=run)
+    restore = commands.add_parser(
+        "restore",
+        help="restore the warehouse from a backup",
+        description="Restore data/warehouse.duckdb from the newest backup (or the one named with --from), "
+        "checked against the content hash recorded when the backup was made. The file it replaces is "
+        "renamed warehouse.duckdb.before-restore-<UTC time>, never deleted. Refused while a run holds "
+        "the data folder.",
+    )
+    add_restore_options(restore).set_defaults(handler=restore_command, command_parser=restore)
     return parser
 
 
@@ -126,11 +180,29 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
             args.log_output,
             reconciliation=not args.skip_reconciliation,
             backup_dir=args.backup_dir,
+            publish_to=resolve_data_dir(args.publish_outputs) if args.publish_outputs else None,
         )
-    except RunFailed as error:
-        print(f"run {params.run_id} FAILED\n{error}", file=sys.stderr)
+    except PipelineFailed as failure:
+        print_failure(f"run {params.run_id} FAILED", failure.report)
         return 1
     print_summary(record)
+    return 0
+
+
+def restore_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    data_dir = resolve_data_dir(args.data_dir)
+    try:
+        restored = restore_warehouse(data_dir, args.backup_dir, args.backup)
+    except PipelineFailed as failure:
+        print_failure("restore FAILED", failure.report)
+        return 1
+    print(f"restored {relative_to_root(restored.warehouse)} from {relative_to_root(restored.backup)}/")
+    print(f"  made by run {restored.made_by} at {restored.made_at}")
+    print(f"content hash: {restored.content_hash} (equal to the one recorded in the backup)")
+    for aside in restored.kept_aside:
+        print(f"kept aside: {relative_to_root(aside)}")
+    if not restored.kept_aside:
+        print("there was no warehouse file to keep aside")
     return 0
 
 
@@ -138,3 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     return args.handler(args.command_parser, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

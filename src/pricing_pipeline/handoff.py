@@ -22,8 +22,11 @@ def write_handoff(frame: pd.DataFrame, interim_dir: Path, name: str) -> Path:
     path = handoff_path(interim_dir, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    duckdb.from_df(frame).write_parquet(str(partial))
-    partial.replace(path)
+    try:
+        duckdb.from_df(frame).write_parquet(str(partial))
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)  # a failed write (a full disk) leaves nothing half-written
     return path
 
 

@@ -24,10 +24,20 @@ def land_raw(response: RawResponse, raw_dir: Path) -> Path:
     """Write the body unchanged, and beside it what was asked and when; returns the body's path."""
     raw_dir.mkdir(parents=True, exist_ok=True)
     body_path = raw_dir / f"{response.name}.{response.media_type}"
-    body_path.write_bytes(response.body)
+    _write_whole(body_path, response.body)
     meta_path = raw_dir / f"{response.name}.meta.json"
-    meta_path.write_text(json.dumps(response.meta(), indent=2) + "\n", encoding="utf-8")
+    _write_whole(meta_path, (json.dumps(response.meta(), indent=2) + "\n").encode("utf-8"))
     return body_path
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Through a temporary file: a body cut short by a full disk is never left looking whole."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def load_landed(body_path: Path) -> RawResponse:

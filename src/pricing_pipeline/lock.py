@@ -14,8 +14,9 @@ from .paths import relative_to_root
 
 
 @contextmanager
-def exclusive_run(data_dir: Path) -> Iterator[None]:
-    """Hold the data folder's lock for the block; a second run stops at once with a clear message."""
+def exclusive_run(data_dir: Path, action: str = "run") -> Iterator[None]:
+    """Hold the data folder's lock for the block; a second run (or a restore: `action`) stops at
+    once with a clear message."""
     data_dir.mkdir(parents=True, exist_ok=True)
     lock_path = data_dir / ".pipeline.lock"
     with open(lock_path, "a+") as lock:
@@ -25,7 +26,7 @@ def exclusive_run(data_dir: Path) -> Iterator[None]:
             lock.seek(0)
             holder = lock.read().strip() or "unknown"
             raise RunFailed(
-                f"another run is using {relative_to_root(data_dir)}/ ({holder}); wait for it to finish, then run again"
+                f"another run is using {relative_to_root(data_dir)}/ ({holder}); wait for it to finish, then {action} again"
             ) from None
         lock.truncate(0)
         lock.write(f"pid {os.getpid()} since {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}\n")

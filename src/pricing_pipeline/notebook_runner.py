@@ -4,7 +4,9 @@ notebook as HTML: the run's record under data/runs/<run id>/.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -12,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .failures import RunFailed
-from .paths import PROJECT_ROOT, relative_to_root
+from .paths import PROJECT_ROOT
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 DEFAULT_CELL_TIMEOUT = 600
@@ -77,6 +79,15 @@ def render_html(notebook: Path) -> Path:
     return html
 
 
+class NotebookFailed(RunFailed):
+    """A notebook failed; `notebook` is its executed copy, kept as the run's record (None if none
+    was written whole)."""
+
+    def __init__(self, message: str, notebook: Path | None):
+        super().__init__(message)
+        self.notebook = notebook
+
+
 def _failure_message(notebook: Path, error: Exception) -> str:
     from papermill.exceptions import PapermillExecutionError
 
@@ -84,13 +95,8 @@ def _failure_message(notebook: Path, error: Exception) -> str:
         where = f"cell {error.cell_index} (execution count {error.exec_count})"
         what = f"{error.ename}: {error.evalue}"
     else:
-        where, what = "before any cell ran", f"{type(error).__name__}: {error}"
-    return (
-        f"notebook: {notebook.name}\n"
-        f"where:    {where}\n"
-        f"error:    {what}\n"
-        f"record:   {relative_to_root(notebook)} (and .html)"
-    )
+        where, what = "while papermill ran or saved it", f"{type(error).__name__}: {error}"
+    return f"notebook {notebook.name} failed, {where}:\n{what}"
 
 
 def run_notebooks(
@@ -110,6 +116,7 @@ def run_notebooks(
 
     for name, kernel in zip(notebooks, kernels, strict=False):
         executed = executed_dir / name
+        failure = None
         try:
             papermill.execute_notebook(
                 str(NOTEBOOKS_DIR / name),
@@ -123,8 +130,29 @@ def run_notebooks(
                 log_output=log_output,
             )
         except Exception as error:
-            raise RunFailed(_failure_message(executed, error)) from error
+            failure = error
         finally:
             shut_down(kernel)
-            if executed.exists():
-                on_executed(executed)
+        kept = whole_notebook(executed)
+        if kept is not None:
+            on_executed(kept)
+        if failure is not None:
+            message = _failure_message(executed, failure)
+            if kept is None and executed.with_name(executed.name + ".partial").exists():
+                message += f"\nits executed copy was cut short: kept as {executed.name}.partial"
+            raise NotebookFailed(message, kept) from failure
+
+
+def whole_notebook(path: Path) -> Path | None:
+    """The executed notebook if papermill wrote it whole. One cut short (papermill saves it after
+    every cell, in place; a full disk stops it half-way) is renamed <name>.partial, so that nothing
+    takes it for a record; None then, and when there is none."""
+    if not path.exists():
+        return None
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError):
+            path.replace(path.with_name(path.name + ".partial"))
+        return None
+    return path

@@ -1,7 +1,12 @@
-"""The deliverables of a run: its rows of each table as CSV, written so a reader never sees half a file."""
+"""The deliverables of a run: its rows of each table as CSV, written so a reader never sees half a file.
+
+A run writes them into its own folder (RunPaths.output, data/runs/<run id>/output/), never into
+the committed data/output/; `make run` publishes the case run's copy there (publish_outputs).
+"""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -27,16 +32,20 @@ OUTPUTS = {
 
 
 def export_csv(con: duckdb.DuckDBPyConnection, query: str, params: list, path: Path) -> Path:
-    """Write a query's result as CSV through a temporary file, so a reader never sees half a file.
+    """Write a query's result as CSV through a temporary file, so a reader never sees half a file;
+    a failed write (a full disk) leaves no temporary file behind.
 
     DuckDB writes the values itself: decimals keep their scale (9.10, not 9.1).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE export AS {query}", params)
-    con.execute(f"COPY export TO '{quoted_path(partial)}' (HEADER, DELIMITER ',')")
-    con.execute("DROP TABLE export")
-    partial.replace(path)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE export AS {query}", params)
+        con.execute(f"COPY export TO '{quoted_path(partial)}' (HEADER, DELIMITER ',')")
+        con.execute("DROP TABLE export")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 
@@ -47,3 +56,23 @@ def export_outputs(con: duckdb.DuckDBPyConnection, params: RunParameters, output
         query = f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {RUN_ORDER[table]}"
         paths.append(export_csv(con, query, args, output_dir / name))
     return paths
+
+
+def publish_outputs(run_output: Path, target: Path) -> list[Path]:
+    """Copy a run's deliverables to `target` (`make run`: the committed data/output/), each through a
+    temporary file so that a reader, or git, never sees half a file."""
+    missing = [name for name in OUTPUTS if not (run_output / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{run_output} lacks {', '.join(missing)}: the run wrote no complete outputs")
+    target.mkdir(parents=True, exist_ok=True)
+    published = []
+    for name in OUTPUTS:
+        path = target / name
+        partial = path.with_name(path.name + ".partial")
+        try:
+            shutil.copyfile(run_output / name, partial)
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
+        published.append(path)
+    return published

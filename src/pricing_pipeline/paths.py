@@ -42,8 +42,10 @@ class RunPaths:
         self.run_id = run_id
         self.raw = data_dir / "raw" / run_id
         self.interim = data_dir / "interim" / run_id
-        self.output = data_dir / "output"
         self.record = data_dir / "runs" / run_id  # the executed notebooks and their HTML
+        # The run's deliverables: in its own folder, never in the committed data/output/ (which only
+        # `make run` refreshes, with --publish-outputs), so a scheduled run changes no tracked file.
+        self.output = self.record / "output"
         self.warehouse = data_dir / "warehouse.duckdb"
 
     def ensure(self) -> RunPaths:

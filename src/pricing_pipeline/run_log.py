@@ -26,6 +26,8 @@ class RunRecord:
     error: str | None = None
     reconciliation: pd.DataFrame | None = None
     backup: Path | None = None
+    published: list[Path] | None = None
+    loads_before: int | None = None  # loads of this run id committed before it started (ops.loads)
 
     @property
     def paths(self) -> RunPaths:

@@ -18,6 +18,9 @@ MODELS = (
     "staging/product_snapshots.sql",
     "marts/products_eur.sql",
     "marts/top_products_daily.sql",
+    # Last: the run's row, committed with the load or not at all; after a failure it tells the
+    # runner whether the load committed (run_failure.py).
+    "ops/loads.sql",
 )
 
 
@@ -40,6 +43,7 @@ def load_run(
         "incoming_exchange_rates": exchange_rates,
         "incoming_products": products,
         **run_views(params.days, params.category),
+        "incoming_load": pd.DataFrame([{"run_id": params.run_id}]),
     }
     with transaction(con, inputs):
         for model in MODELS:

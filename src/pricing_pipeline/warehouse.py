@@ -4,6 +4,7 @@ and a content digest (data tests: data_tests.py). What each step writes lives in
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,30 +52,48 @@ def transaction(con: duckdb.DuckDBPyConnection, inputs: dict[str, pd.DataFrame])
             yield
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            # A COMMIT that failed (a full disk) has already ended the transaction: ROLLBACK then
+            # fails too, and must not take the first error's place.
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
             raise
     finally:
         for name in inputs:
             con.unregister(name)
 
 
+def user_tables(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """Every table of the warehouse's schemas, as schema.table, in name order."""
+    rows = con.execute(
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+        "WHERE table_type = 'BASE TABLE' AND table_catalog = current_database() ORDER BY 1"
+    ).fetchall()
+    return tuple(name for (name,) in rows)
+
+
 def content_hash(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> str:
-    """A digest of the content of the tables, independent of row order and of the file's layout."""
-    digest = hashlib.sha256()
-    for table in tables:
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema || '.' || table_name = ?",
-            [table],
-        ).fetchone()[0]
-        rows = (
-            con.execute(
-                f"SELECT md5(string_agg(h, '' ORDER BY h)) FROM (SELECT md5(t::VARCHAR) AS h FROM {table} AS t)"
+    """A digest of the content of the tables, independent of row order, of the file's layout and of
+    the session's time zone (timestamps with a zone are read as text)."""
+    zone = con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
+    con.execute("SET TimeZone = 'UTC'")
+    try:
+        digest = hashlib.sha256()
+        for table in tables:
+            exists = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema || '.' || table_name = ?",
+                [table],
             ).fetchone()[0]
-            if exists
-            else None
-        )
-        digest.update(f"{table}={rows}\n".encode())
-    return digest.hexdigest()
+            rows = (
+                con.execute(
+                    f"SELECT md5(string_agg(h, '' ORDER BY h)) FROM (SELECT md5(t::VARCHAR) AS h FROM {table} AS t)"
+                ).fetchone()[0]
+                if exists
+                else None
+            )
+            digest.update(f"{table}={rows}\n".encode())
+        return digest.hexdigest()
+    finally:
+        con.execute(f"SET TimeZone = '{zone}'")
 
 
 def quoted_path(path: Path) -> str:
