@@ -1,13 +1,13 @@
 """The reconcile step: after the load, re-read the source and compare it with the snapshot written.
 
-The body is landed like any other (as products_recheck), then parsed by the same code. Any
+The body is landed like any other (as products_recheck), then parsed by the same code, unless it
+is byte for byte the body the extract parsed: then the extract's result is compared. Any
 disagreement (ids, count, sum of prices, in ops.reconciliation) is a change the run does not
 explain: the run fails.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,25 +39,19 @@ def reconcile(con: duckdb.DuckDBPyConnection, params: RunParameters, source_prod
     ).df()
 
 
-def _parsed_by_the_extract(response: RawResponse, paths: RunPaths, run_id: str) -> pd.DataFrame | None:
+def _parsed_by_the_extract(response: RawResponse, paths: RunPaths) -> pd.DataFrame | None:
     """The ids and prices the extract parsed, when the re-read body is byte for byte the body it
-    parsed (same SHA-256 as the run's products row of raw.responses): parsing is a function of the
-    body, so parsing it again would only cost time (seconds for a catalogue of a million products).
-    None when the body differs or the extract's hand-off is missing: then it is parsed.
+    landed and parsed (data/raw/<run id>/products.json): parsing is a function of the body, so
+    parsing it again would only cost time (seconds for a catalogue of a million products).
+    None when the body differs or the extract's files are missing: then it is parsed.
     """
-    path = handoff_path(paths.interim, PRODUCTS)
-    if not path.is_file():
+    handoff, landed = handoff_path(paths.interim, PRODUCTS), paths.raw / f"{PRODUCTS}.json"
+    if not (handoff.is_file() and landed.is_file()) or landed.stat().st_size != len(response.body):
         return None
-    with connect(paths.warehouse) as con:
-        extracted = con.execute(
-            "SELECT body_sha256 FROM raw.responses WHERE run_id = ? AND name = 'products' "
-            "ORDER BY landed_at DESC LIMIT 1",
-            [run_id],
-        ).fetchone()
-    if extracted is None or extracted[0] != hashlib.sha256(response.body).hexdigest():
+    if landed.read_bytes() != response.body:
         return None
     # Only the columns reconciliation compares: no text column is read.
-    return duckdb.read_parquet(str(path)).project("product_id, price_usd").df()
+    return duckdb.read_parquet(str(handoff)).project("product_id, price_usd").df()
 
 
 def reconcile_with_source(params: RunParameters, data_dir: Path) -> pd.DataFrame:
@@ -66,7 +60,7 @@ def reconcile_with_source(params: RunParameters, data_dir: Path) -> pd.DataFrame
     try:
         response = replace(fetch_products(params), name="products_recheck")
         landed = land_response(response, paths.raw, paths.warehouse, params.run_id)
-        source_products = _parsed_by_the_extract(response, paths, params.run_id)
+        source_products = _parsed_by_the_extract(response, paths)
         if source_products is None:
             source_products = parse_products(response, params, landed)
     except (SourceError, BodyError) as error:
