@@ -129,7 +129,7 @@ def check_run(data: Path, products: int, day: str) -> dict:
     return found
 
 
-def bench_catalogue(settings: dict, windows: dict, scratch: Path) -> dict:
+def bench_catalogue_scale(settings: dict, windows: dict, scratch: Path) -> dict:
     """Live daily runs for each catalogue size, interleaved round by round, then the side by side."""
     sizes = [REFERENCE, *[n for n in settings["catalogue_sizes"] if n != REFERENCE]]
     day = windows["day"]
@@ -146,10 +146,10 @@ def bench_catalogue(settings: dict, windows: dict, scratch: Path) -> dict:
     checks: dict[int, dict] = {}
     servers = {size: serve_catalogue(body) for size, body in bodies.items()}
     try:
-        for round_index in range(settings["catalogue_repeat"]):
+        for round_index in range(settings["catalogue_scale_repeat"]):
             shift = round_index % len(sizes)
             for size in sizes[shift:] + sizes[:shift]:
-                data = scratch / "catalogue" / f"{size}-{round_index}"
+                data = scratch / "catalogue_scale" / f"{size}-{round_index}"
                 # Time and peak RSS of the same run: sampling the process tree costs the same at
                 # every size, so the ratios stay fair.
                 measured = peak_rss(runner_command(day, "live", data), env=live_env(servers[size]))
@@ -159,13 +159,13 @@ def bench_catalogue(settings: dict, windows: dict, scratch: Path) -> dict:
                 checks[size] = check_run(data, size, day[1])
                 shutil.rmtree(data, ignore_errors=True)
             log(
-                f"  round {round_index + 1}/{settings['catalogue_repeat']}: "
+                f"  round {round_index + 1}/{settings['catalogue_scale_repeat']}: "
                 + ", ".join(f"{n:,} {seconds[n][-1]:.1f}s/{rss[n][-1]:.0f}MB" for n in sizes)
             )
         side = {}
         largest = max(sizes)
         server = servers[largest]
-        for round_index in range(settings["catalogue_repeat"]):
+        for round_index in range(settings["catalogue_scale_repeat"]):
             for name in ("_load_ours", "_load_pandas"):
                 answer = worker(name, server.url, str(scratch / "side" / f"{name}-{round_index}"), day[1])
                 side.setdefault(name, []).append(answer)
@@ -288,7 +288,7 @@ TARGETS = {
 
 def catalogue_verdicts(report: dict) -> list[dict]:
     """The catalogue section's targets, in bench_report's shape (met None: a time in quick mode)."""
-    catalogue = report.get("catalogue")
+    catalogue = report.get("catalogue_scale")
     if not catalogue:
         return []
     quick = report["mode"] == "quick"
@@ -349,7 +349,7 @@ def catalogue_verdicts(report: dict) -> list[dict]:
 
 
 def catalogue_table(report: dict) -> str:
-    catalogue = report.get("catalogue")
+    catalogue = report.get("catalogue_scale")
     if not catalogue:
         return ""
     rows = [

@@ -104,7 +104,7 @@ def day_count(span: tuple[str, str]) -> int:
     return (dt.date.fromisoformat(span[1]) - dt.date.fromisoformat(span[0])).days + 1
 
 
-def runner_command(span: tuple[str, str], source: str, data_dir: Path) -> list[str]:
+def runner_command(span: tuple[str, str], source: str, data_dir: Path, category: str = CATEGORY) -> list[str]:
     return [
         sys.executable,
         str(RUNNER),
@@ -115,7 +115,7 @@ def runner_command(span: tuple[str, str], source: str, data_dir: Path) -> list[s
         "--source",
         source,
         "--category",
-        CATEGORY,
+        category,
         "--data-dir",
         str(data_dir),
         "--run-id",

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import ast
+import csv
+import datetime as dt
 import json
 import shutil
 import sys
+import zipfile
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -188,3 +192,89 @@ def bench_requests(windows: dict, scratch: Path) -> dict:
         apis.stop()
     counts = {r["total"] for r in results.values()}
     return {"spans": results, "constant": len(counts) == 1, "per_run": counts.pop() if len(counts) == 1 else None}
+
+
+# ---------------------------------------------------------------- the whole catalogue, every currency
+
+
+def bench_catalogue(settings: dict, windows: dict, scratch: Path) -> dict:
+    """`--category all` (the whole catalogue, priced in every currency): a backfill of the span
+    settings["catalogue"] (the whole ECB history; quick: a month) against one day, interleaved
+    round by round; then a run of a month checked row by row against decimal."""
+    name = settings["catalogue"]
+    jobs = {"day": windows["day"], name: windows[name]}
+    times: dict[str, list[float]] = {job: [] for job in jobs}
+    order = list(jobs)
+    rounds = min(settings["repeat"], settings["catalogue_repeat"])
+    for round_index in range(rounds):
+        shift = round_index % len(order)
+        for job in order[shift:] + order[:shift]:
+            data = scratch / "runs" / f"all-{job}-{round_index}"
+            times[job].append(timed(runner_command(jobs[job], "offline", data, category="all")))
+            shutil.rmtree(data, ignore_errors=True)
+        log(f"  round {round_index + 1}/{rounds}: " + ", ".join(f"all {j} {times[j][-1]:.2f}s" for j in order))
+    data = scratch / "runs" / "all-check"
+    timed(runner_command(windows["month"], "offline", data, category="all"))
+    check = check_catalogue_prices(data / "output" / "product_prices.csv", windows["month"])
+    shutil.rmtree(data, ignore_errors=True)
+    log(f"  check: {check['rows']} prices of a month, equal to decimal: {check['equal']}")
+    return {
+        "span": name,
+        "start": windows[name][0],
+        "end": windows[name][1],
+        "days": day_count(windows[name]),
+        "day": stats(times["day"]),
+        "backfill": stats(times[name]),
+        "ratio_to_day": stats([a / b for a, b in zip(times[name], times["day"], strict=False)]),
+        "check": check,
+    }
+
+
+def check_catalogue_prices(path: Path, span: tuple[str, str]) -> dict:
+    """Every row of a run's product_prices.csv against a computation of its own: the ECB file read
+    with the csv module, the recorded catalogue's prices, minor units from CLDR (babel), Python's
+    decimal half-up; and every currency of each day's publication in force present, no other."""
+    from babel.numbers import get_currency_precision
+
+    from pricing_pipeline.ecb_history import ecb_history_zip
+    from pricing_pipeline.paths import RECORDINGS_DIR
+
+    with zipfile.ZipFile(ecb_history_zip()) as archive:
+        reader = csv.reader(archive.read("eurofxref-hist.csv").decode("utf-8").splitlines())
+        header = next(reader)
+        table = {
+            row[0]: {c: Decimal(v) for c, v in zip(header[1:], row[1:], strict=False) if c and v not in ("", "N/A")}
+            for row in reader
+        }
+    catalogue = json.loads((RECORDINGS_DIR / "fakestore" / "products.json").read_bytes(), parse_float=Decimal)
+    prices = {record["id"]: Decimal(str(record["price"])) for record in catalogue}
+    dates = sorted(table)
+    expected = {}
+    start, end = (dt.date.fromisoformat(d) for d in span)
+    for offset in range((end - start).days + 1):
+        day = (start + dt.timedelta(days=offset)).isoformat()
+        rate_date = max(d for d in dates if d <= day)
+        rates = {**table[rate_date], "EUR": Decimal(1)}
+        for product_id, price in prices.items():
+            for currency, rate in rates.items():
+                unit = Decimal(1).scaleb(-get_currency_precision(currency))
+                with localcontext() as context:
+                    context.prec = 100
+                    value = (price * rate / rates["USD"]).quantize(unit, rounding=ROUND_HALF_UP)
+                expected[(day, product_id, currency)] = (value, -unit.as_tuple().exponent, rate_date)
+    with path.open(encoding="utf-8", newline="") as file:
+        actual = {
+            (row["day"], int(row["product_id"]), row["currency"]): (
+                Decimal(row["price"]),
+                -Decimal(row["price"]).as_tuple().exponent,
+                row["rate_date"],
+            )
+            for row in csv.DictReader(file)
+        }
+    wrong = [key for key in expected if actual.get(key) != expected[key]]
+    return {
+        "rows": len(actual),
+        "expected_rows": len(expected),
+        "mismatches": len(wrong) + len(set(actual) - set(expected)),
+        "equal": actual == expected,
+    }

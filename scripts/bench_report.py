@@ -7,6 +7,7 @@ TARGETS = {
     "daily_ratio": 1.5,  # day through the runner / floor
     "year_ratio": 1.5,  # year backfill / day
     "history_ratio": 3.0,  # whole-history backfill / day
+    "catalogue_ratio": 3.0,  # whole-history backfill of category all, every currency / one day of it
     "speedup_min": 10.0,  # pandas / DuckDB full build
     "incremental_ratio": 1 / 50,  # one new day / full rebuild
     "daily_rss_mb": 400.0,
@@ -56,6 +57,18 @@ def verdicts(report: dict) -> list[dict]:
         if name in backfill:
             ratio = backfill[name]["ratio_to_day"]["median"]
             add(f"backfill {name} / day", ratio, at_most(limit), ratio <= TARGETS[limit], "x")
+    catalogue = report.get("catalogue")
+    if catalogue:
+        ratio = catalogue["ratio_to_day"]["median"]
+        add(
+            f"backfill {catalogue['span']}, all, every currency / day",
+            ratio,
+            at_most("catalogue_ratio"),
+            ratio <= TARGETS["catalogue_ratio"],
+            "x",
+        )
+        check = catalogue["check"]
+        add("all, every currency == decimal", check["equal"], "equal", check["equal"], timing=False)
     scale = report.get("scale")
     if scale:
         add(
@@ -125,6 +138,20 @@ def table(report: dict) -> str:
         s(f"backfill {name}, {b['days']} days (s)", b["seconds"])
         target = at_most(BACKFILL_TARGETS[name]) if name in BACKFILL_TARGETS else ""
         s(f"backfill {name} / day", b["ratio_to_day"], "x", target)
+    catalogue = report.get("catalogue")
+    if catalogue:
+        s("category all, 1 day, offline (s)", catalogue["day"])
+        s(f"category all, backfill {catalogue['span']}, {catalogue['days']} days (s)", catalogue["backfill"])
+        s(
+            f"category all, backfill {catalogue['span']} / day",
+            catalogue["ratio_to_day"],
+            "x",
+            at_most("catalogue_ratio"),
+        )
+        check = catalogue["check"]
+        rows.append(
+            ("category all, a month's prices == decimal", str(check["equal"]), "", "", f"{check['rows']:,} rows")
+        )
     requests = report.get("requests")
     if requests:
         for name, r in requests["spans"].items():

@@ -88,7 +88,7 @@ def work_duckdb(db: str, mode: str) -> dict:
     else:
         con.execute("DELETE FROM marts.top_products_daily WHERE day = ?", [days[-1]])
         run_days = days[-1:]
-    for name, frame in run_views(run_days, CATEGORY).items():  # as the pipeline's load registers them
+    for name, frame in run_views(run_days, [CATEGORY]).items():  # as the pipeline's load registers them
         con.register(name, frame)
     started = time.perf_counter()
     con.execute(text)

@@ -13,7 +13,8 @@ noisy machine:
             text, unchanged) over a generated marts.products_eur of 10,000 products x 1,000 days,
             against pandas (sort, groupby head), checked equal; then one new day incrementally
   memory    peak RSS of the daily run (runner + kernels) and of the 10-million-row build
-  catalogue live daily runs against generated catalogues of 20, 10,000, 200,000 and 1,000,000
+  catalogue_scale
+            live daily runs against generated catalogues of 20, 10,000, 200,000 and 1,000,000
             products (local server, real HTTP), each against the 20-product run of the same round:
             time, peak RSS, bytes of the run record; and our extract + validate + load of the
             largest body side by side with pandas read_json + insert (bench_catalogue.py)
@@ -45,9 +46,15 @@ from pathlib import Path
 
 from pricing_pipeline.paths import PROJECT_ROOT
 
-from bench_catalogue import bench_catalogue, catalogue_table, catalogue_verdicts, work_load_ours, work_load_pandas
+from bench_catalogue import (
+    bench_catalogue_scale,
+    catalogue_table,
+    catalogue_verdicts,
+    work_load_ours,
+    work_load_pandas,
+)
 from bench_common import CATEGORY, ecb_dates, log, machine, spans
-from bench_pipeline import bench_memory, bench_requests, bench_runs
+from bench_pipeline import bench_catalogue, bench_memory, bench_requests, bench_runs
 from bench_report import table, verdicts
 from bench_scale import (
     bench_scale,
@@ -67,8 +74,10 @@ FULL = {
     "days": 1_000,
     "backfill": ("day", "month", "year", "history"),
     "memory_repeat": 3,
+    "catalogue": "history",  # category all, every currency: the whole ECB history against one day
+    "catalogue_repeat": 3,  # a round of it takes over a minute
     "catalogue_sizes": (20, 10_000, 200_000, 1_000_000),
-    "catalogue_repeat": 3,
+    "catalogue_scale_repeat": 3,
 }
 QUICK = {
     "repeat": 1,
@@ -78,9 +87,11 @@ QUICK = {
     "days": 30,
     "backfill": ("day", "month"),
     "memory_repeat": 1,
+    "catalogue": "month",
+    "catalogue_repeat": 1,
     # Above bulk_products.BULK_MIN_BYTES (about 300 bytes a product), so the bulk path runs too.
     "catalogue_sizes": (20, 5_000),
-    "catalogue_repeat": 1,
+    "catalogue_scale_repeat": 1,
 }
 REQUEST_SPANS = ("day", "month", "year")
 
@@ -105,13 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--days", type=int, help="days of the generated table (default: 1000; quick: 30)")
     parser.add_argument(
         "--sections",
-        default="daily,requests,memory,scale,catalogue",
-        help="comma-separated subset of daily (with the backfills), requests, memory, scale, catalogue",
+        default="daily,catalogue,requests,memory,scale,catalogue_scale",
+        help="comma-separated subset of daily (with the backfills), catalogue (category all, every currency), "
+        "requests, memory, scale, catalogue_scale (20 to 1,000,000 products)",
     )
     parser.add_argument(
         "--catalogue-sizes", help="comma-separated catalogue sizes (default: 20,10000,200000,1000000; quick: 20,5000)"
     )
-    parser.add_argument("--catalogue-repeat", type=int, help="rounds of the catalogue runs (default: 3; quick: 1)")
+    parser.add_argument(
+        "--catalogue-scale-repeat", type=int, help="rounds of the catalogue_scale runs (default: 3; quick: 1)"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--keep-scratch", action="store_true", help="keep the scratch folder (its path is printed)")
     return parser
@@ -139,12 +153,12 @@ def main(argv: list[str] | None = None) -> int:
             settings[key] = getattr(args, key)
     if args.catalogue_sizes:
         settings["catalogue_sizes"] = tuple(int(n) for n in args.catalogue_sizes.split(","))
-    if args.catalogue_repeat is not None:
-        settings["catalogue_repeat"] = args.catalogue_repeat
+    if args.catalogue_scale_repeat is not None:
+        settings["catalogue_scale_repeat"] = args.catalogue_scale_repeat
     if args.repeat is not None:
         settings["memory_repeat"] = min(settings["memory_repeat"], args.repeat)
     sections = {s.strip() for s in args.sections.split(",") if s.strip()}
-    unknown = sections - {"daily", "requests", "memory", "scale", "catalogue"}
+    unknown = sections - {"daily", "catalogue", "requests", "memory", "scale", "catalogue_scale"}
     if unknown:
         build_parser().error(f"unknown sections: {', '.join(sorted(unknown))}")
 
@@ -173,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         if "daily" in sections:
             log(f"daily run, floor and backfills ({settings['repeat']} rounds)")
             report["daily"], report["backfill"] = bench_runs(settings, windows, scratch)
+        if "catalogue" in sections:
+            log(f"category all, every currency: {settings['catalogue']} / day ({settings['catalogue_repeat']} rounds)")
+            report["catalogue"] = bench_catalogue(settings, windows, scratch)
+            ok &= report["catalogue"]["check"]["equal"]
         if "requests" in sections:
             log("requests of live runs (local server)")
             report["requests"] = bench_requests(windows, scratch)
@@ -184,10 +202,10 @@ def main(argv: list[str] | None = None) -> int:
             log(f"scale: {settings['products']:,} products x {settings['days']:,} days")
             report["scale"] = bench_scale(settings, scratch)
             ok &= report["scale"]["check"]["equal"]
-        if "catalogue" in sections:
-            log(f"catalogue: {', '.join(f'{n:,}' for n in settings['catalogue_sizes'])} products, live runs")
-            report["catalogue"] = bench_catalogue(settings, windows, scratch)
-            ok &= report["catalogue"]["checks_ok"]
+        if "catalogue_scale" in sections:
+            log(f"catalogue_scale: {', '.join(f'{n:,}' for n in settings['catalogue_sizes'])} products, live runs")
+            report["catalogue_scale"] = bench_catalogue_scale(settings, windows, scratch)
+            ok &= report["catalogue_scale"]["checks_ok"]
     finally:
         if args.keep_scratch:
             log(f"scratch kept: {scratch}")

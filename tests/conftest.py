@@ -24,6 +24,7 @@ def pytest_configure(config):
 PIPELINE_FIXTURES = {"baseline", "clean_day", "case_run", "case_live", "quick", "airflow_env"}
 SLOW_MODULES = {
     "test_case_run.py",
+    "test_catalogue_runs.py",
     "test_daily_pipeline.py",
     "test_live_http.py",
     "test_benchmark_quick.py",

@@ -48,7 +48,12 @@ def test_report_has_every_section_and_figure(quick):
     assert scale["speedup"] > 0 and scale["incremental_ratio"] > 0
     assert report["memory"]["day"]["largest_process_mb"]["median"] > 0
     names = {target["name"] for target in report["targets"]}
-    assert {"daily run / floor", "pandas / DuckDB full build", "DuckDB == pandas"} <= names
+    assert {
+        "daily run / floor",
+        "pandas / DuckDB full build",
+        "DuckDB == pandas",
+        "all, every currency == decimal",
+    } <= names
 
 
 def test_duckdb_and_pandas_rank_the_generated_table_identically(quick):
@@ -73,6 +78,16 @@ def test_live_runs_ask_the_same_requests_whatever_the_span(quick):
         assert span["fakestore"] >= 1
 
 
+def test_whole_catalogue_backfill_is_measured_and_its_prices_checked(quick):
+    report, _ = quick
+    catalogue = report["catalogue"]
+    assert catalogue["span"] == "month" and catalogue["days"] == 31
+    assert set(catalogue["backfill"]) >= STATS and catalogue["ratio_to_day"]["median"] > 0
+    check = catalogue["check"]
+    assert check["equal"] is True and check["mismatches"] == 0
+    assert check["rows"] == check["expected_rows"] >= 20 * 31 * 30  # 20 products, 31 days, 30 currencies or more
+
+
 def test_table_is_printed(quick):
     _, stdout = quick
     assert "daily run / floor" in stdout and "targets:" in stdout
@@ -80,7 +95,7 @@ def test_table_is_printed(quick):
 
 def test_catalogue_runs_price_every_product_and_measure_each_size(quick):
     report, stdout = quick
-    catalogue = report["catalogue"]
+    catalogue = report["catalogue_scale"]
     sizes = report["settings"]["catalogue_sizes"]
     assert catalogue["checks_ok"] is True
     assert [found["products"] for found in catalogue["sizes"].values()] == sizes

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.paths import PROJECT_ROOT, RUNNER
 
-OUTPUTS = ("exchange_rates.csv", "products_eur.csv", "top_products_daily.csv")
+OUTPUTS = ("exchange_rates.csv", "products_eur.csv", "top_products_daily.csv", "product_prices.csv")
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from pricing_pipeline import data_tests
 from pricing_pipeline.changing_data import LOAD_ORDER
 from pricing_pipeline.data_tests import DataTestError, declaration, generic_tests, run_data_tests
 from pricing_pipeline.paths import SQL_DIR
-from pricing_pipeline.transform import MODELS, load_run, run_views
+from pricing_pipeline.transform import MODELS, load_run, load_views, run_views
 from pricing_pipeline.warehouse import connect
 from tests.support.case_data import case_inputs
 
@@ -106,11 +106,7 @@ def case(tmp_path_factory):
             con.register(name, frame)
         for model in OTHER_MODELS:
             con.execute(sql_text(SQL_DIR, model))
-    views = {
-        "incoming_exchange_rates": rates,
-        **run_views(params.days, params.category),
-        **others,
-    }
+        views = {**load_views(con, params, rates, products), **others}
     return path, views
 
 
@@ -209,7 +205,7 @@ def test_the_load_passes_its_tests_inside_its_transaction_on_a_long_backfill(tmp
     assert {"CYP", "EEK", "ROL", "TRL", "SIT", "BGN"} <= set(rates["currency"])
     with connect(tmp_path / "w.duckdb") as con:
         load_run(con, params, rates, products)
-        for name, frame in {"incoming_exchange_rates": rates, **run_views(params.days, params.category)}.items():
+        for name, frame in load_views(con, params, rates, products).items():
             con.register(name, frame)
         failures = run_data_tests(con, PIPELINE_TESTS, MODELS, partitions_only=True)
     assert set(failures.values()) == {0}
@@ -350,15 +346,18 @@ def test_currency_codes_are_iso_4217_current_and_withdrawn():
 
 
 def test_a_load_with_a_currency_outside_iso_4217_is_rolled_back(tmp_path, monkeypatch):
-    """load_run running the generic tests of its models in its partitions, as it is to run them."""
+    """load_run runs the generic tests of its models in its partitions: a code outside ISO 4217 is
+    stopped by them even when it gets past the minor-unit lookup."""
     from pricing_pipeline import transform
+    from pricing_pipeline.currencies import UnknownCurrencyError
 
-    # What load_run calls once integrated (run_data_tests(con, models=MODELS, partitions_only=True)).
-    monkeypatch.setattr(
-        transform,
-        "run_data_tests",
-        lambda con, *_, **__: run_data_tests(con, PIPELINE_TESTS, MODELS, partitions_only=True),
-    )
+    real_minor_units = transform.minor_units
+
+    def minor_units_inventing_isx(codes):
+        known = real_minor_units(set(codes) - {"ISX"})
+        invented = pd.DataFrame([("ISX", 0, 1, "made up by the test")], columns=known.columns)
+        return pd.concat([known, invented], ignore_index=True)
+
     params, rates, products = case_inputs()
     bad = rates.copy()
     bad.loc[(bad["currency"] == "ISK") & (bad["rate_date"] == pd.Timestamp("2024-02-13")), "rate"] = 150.0
@@ -367,6 +366,9 @@ def test_a_load_with_a_currency_outside_iso_4217_is_rolled_back(tmp_path, monkey
     with connect(tmp_path / "w.duckdb") as con:
         load_run(con, params, rates, products)
         before = {table: con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall() for table in tables}
+        with pytest.raises(UnknownCurrencyError, match="'ISX' has no minor unit"):
+            load_run(con, params, bad, products)
+        monkeypatch.setattr(transform, "minor_units", minor_units_inventing_isx)
         with pytest.raises(
             DataTestError,
             match=r"staging_exchange_rates_accepted_values_currency: 1 failing row\(s\), e.g. \[\('ISX', 2\)\]",
@@ -381,7 +383,7 @@ def test_a_load_with_a_currency_outside_iso_4217_is_rolled_back(tmp_path, monkey
 def test_partitions_only_reads_the_run_partitions_and_nothing_else(case, tmp_path):
     """A broken row of another day or category is not seen by a day's tests; the whole history sees it."""
     path, views = case
-    day_two = {**views, **run_views([dt.date(2024, 2, 13)], "women's clothing")}
+    day_two = {**views, **run_views([dt.date(2024, 2, 13)], ["women's clothing"])}
     day_two["incoming_exchange_rates"] = views["incoming_exchange_rates"].query("rate_date == '2024-02-13'")
     with scratch(path, tmp_path, day_two) as con:
         for relation in ("staging.exchange_rates", "marts.products_eur", "marts.top_products_daily"):

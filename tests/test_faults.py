@@ -746,6 +746,11 @@ BAD_PARAMETERS = {
     ),
     "empty-category": (["--date", DAY, "--category", ""], "category is empty; give a Fake Store category"),
     "blank-category": (["--date", DAY, "--category", "   "], "category is empty; give a Fake Store category"),
+    "unknown-category": (
+        ["--date", DAY, "--category", "shoes"],
+        "category 'shoes' is unknown; accepted: all (the whole catalogue), 'electronics', 'jewelery', "
+        '"men\'s clothing", "women\'s clothing"',
+    ),
 }
 
 
@@ -775,8 +780,9 @@ def test_bad_parameter_is_stopped_before_any_request(case, server, warehouse, ba
         (("2024-02-12", "2024-02-12", "", "live"), "category is empty"),
         (("20240212", "20240212", CATEGORY, "live"), "expected YYYY-MM-DD"),
         (("2024-02-12", "2024-02-12", "a\nb", "live"), "expected printable text"),
+        (("2024-02-12", "2024-02-12", "Electronics", "live"), "category 'Electronics' is unknown; accepted: all"),
     ],
-    ids=["unknown-source", "empty-category", "basic-date-form", "control-characters-in-category"],
+    ids=["unknown-source", "empty-category", "basic-date-form", "control-characters-in-category", "unknown-category"],
 )
 def test_notebook_parameters_are_checked_the_same_way(args, fragment):
     # What notebooks 01 and 02 run first (open_run), whoever calls them.
@@ -788,7 +794,9 @@ INJECTION = "x'); DROP TABLE products; --"
 
 
 def test_category_with_sql_is_only_data(warehouse, baseline):
-    path = f"/fakestore/products/category/{quote(INJECTION, safe='')}"
+    # A category parameter must be a known one, so SQL can only arrive in a body: the whole
+    # catalogue (category all) serving products whose category is an injection attempt.
+    path = "/fakestore/products"
     records = _products()
     for record in records:
         record["category"] = INJECTION
@@ -796,7 +804,7 @@ def test_category_with_sql_is_only_data(warehouse, baseline):
     women = "SELECT * FROM marts.products_eur WHERE category = ? ORDER BY day, product_id"
     before = query(baseline[0], women, [CATEGORY])
     try:
-        result = run_live(warehouse, server, "inject", "--category", INJECTION)
+        result = run_live(warehouse, server, "inject", "--category", "all")
         assert result.returncode == 0, result.stderr
         assert server.count(path) >= 1 and server.total() == server.count(path) + server.count(RATES_PATH)
     finally:

@@ -35,7 +35,7 @@ from tests.support.paths import PROJECT_ROOT, RECORDINGS, RUNNER
 CATEGORY = "women's clothing"
 PRODUCTS_PATH = "/products/category/women's clothing"
 PRODUCTS_RAW_PATH = "/products/category/women%27s%20clothing"
-OUTPUTS = ("exchange_rates.csv", "products_eur.csv", "top_products_daily.csv")
+OUTPUTS = ("exchange_rates.csv", "products_eur.csv", "top_products_daily.csv", "product_prices.csv")
 RATES_BODY = (RECORDINGS / "frankfurter" / "2024-02-12..2024-02-13.json").read_bytes()
 PRODUCTS_BODY = (RECORDINGS / "fakestore" / "products_category_womens_clothing.json").read_bytes()
 

@@ -31,6 +31,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from .catalogue import ALL_CATEGORIES
 from .warehouse import quoted_path
 
 # Below this size the record-by-record path is as fast (the case's body is 5 KB).
@@ -115,7 +116,7 @@ coalesce(
     typed
     AND product_id BETWEEN 1 AND {COUNT_LIMIT}
     AND price_exact > 0 AND price_exact < {PRICE_LIMIT} AND price_exact = round(price_exact, 2)
-    AND category = $category
+    AND ($every_category OR category = $category)
     AND rate_exact BETWEEN 0 AND 5
     AND rating_count BETWEEN 0 AND {COUNT_LIMIT},
     false
@@ -135,7 +136,8 @@ def products_in_bulk(body: bytes, body_path: Path, category: str) -> pd.DataFram
         con.execute(f"CREATE TEMP TABLE parsed AS {_RECORDS.replace('@PATH@', quoted_path(body_path))}")
         records, invalid, ids = con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE NOT {_VALID}), count(DISTINCT product_id) FROM parsed",
-            {"category": category},
+            # The whole catalogue holds every category; a category's body only that category.
+            {"category": category, "every_category": category == ALL_CATEGORIES},
         ).fetchone()
         if records == 0 or invalid or ids != records:
             return None

@@ -1,13 +1,17 @@
-"""The three charts of the transform notebook.
+"""The charts of the transform notebook, each small whatever the size of the catalogue.
 
 Each returns its figure, closed so that the notebook shows it once, as the cell's result.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
+
+from .price_lists import MAJOR_CURRENCIES, by_rating, formatted
 
 MAIN_CURRENCIES = ("USD", "GBP", "CHF", "JPY")
 
@@ -31,46 +35,20 @@ def exchange_rate_chart(exchange_rates: pd.DataFrame, currencies=MAIN_CURRENCIES
     return figure
 
 
-# Up to this many products, the price chart shows one bar per product; beyond, the distribution.
-# Either way the figure (and the executed notebook holding it) has a bounded size and drawing time.
-MAX_PRICE_BARS = 25
-PRICE_BINS = 40
-
-
-def price_chart(products_eur: pd.DataFrame, max_bars: int = MAX_PRICE_BARS) -> plt.Figure:
-    """Prices in USD and in EUR on the last day of the run: each product's when there are at most
-    max_bars of them, else the distribution of the day's prices (its number of products stated)."""
+def price_chart(products_eur: pd.DataFrame, max_products: int = 10) -> plt.Figure:
+    """The price in USD and in EUR of the last day's best-rated products (at most max_products bars,
+    so that a large catalogue stays readable)."""
     last_day = products_eur["day"].max()
-    day = products_eur[products_eur["day"] == last_day]
-    title = f"Prices on {pd.Timestamp(last_day):%Y-%m-%d} (EUR at the ECB rate in force)"
-    if len(day) > max_bars:
-        return _price_distribution(day, title)
-    day = day.sort_values("price_usd")
-    labels = [f"{pid} · {name[:28]}" for pid, name in zip(day["product_id"], day["title"], strict=False)]
+    day = by_rating(products_eur[products_eur["day"] == last_day]).head(max_products).sort_values("price_usd")
+    labels = [f"{pid} · {title[:28]}" for pid, title in zip(day["product_id"], day["title"], strict=False)]
     positions = range(len(day))
     figure, ax = plt.subplots(figsize=(9, 0.45 * len(day) + 1.2))
     ax.barh([p + 0.2 for p in positions], day["price_usd"], height=0.4, label="USD")
     ax.barh([p - 0.2 for p in positions], day["price_eur"], height=0.4, label="EUR")
     ax.set_yticks(list(positions), labels)
     ax.set_xlabel("price")
-    ax.set_title(title)
-    ax.legend()
-    figure.tight_layout()
-    plt.close(figure)
-    return figure
-
-
-def _price_distribution(day: pd.DataFrame, title: str) -> plt.Figure:
-    """Histograms of the day's USD and EUR prices on shared bins: PRICE_BINS bars, whatever the size."""
-    usd = day["price_usd"].astype(float)
-    eur = day["price_eur"].astype(float)
-    top = max(usd.max(), eur.max())
-    bins = [top * i / PRICE_BINS for i in range(PRICE_BINS + 1)]
-    figure, ax = plt.subplots(figsize=(9, 3.5))
-    ax.hist([usd, eur], bins=bins, label=["USD", "EUR"])
-    ax.set_xlabel("price")
-    ax.set_ylabel("products")
-    ax.set_title(f"{title}\nall {len(day):,} products, {PRICE_BINS} price bands")
+    shown = "" if len(day) == (products_eur["day"] == last_day).sum() else f", the {len(day)} best rated"
+    ax.set_title(f"Prices on {pd.Timestamp(last_day):%Y-%m-%d}{shown} (EUR at the ECB rate in force)")
     ax.legend()
     figure.tight_layout()
     plt.close(figure)
@@ -90,6 +68,43 @@ def top_products_chart(top_products: pd.DataFrame, max_days: int = 3) -> plt.Fig
         ax.set_xlim(0, 5)
         ax.set_xlabel("rating (0-5)")
         ax.set_title(f"Top 5 on {pd.Timestamp(day):%Y-%m-%d}")
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def currency_prices_chart(prices: pd.DataFrame, title: str, currencies=MAJOR_CURRENCIES) -> plt.Figure:
+    """One product's price in a few major currencies over the run: one small panel per currency, the
+    last price written out with its symbol and decimals."""
+    figure, axes = plt.subplots(1, len(currencies), figsize=(12, 2.6), sharex=True)
+    for ax, currency in zip(axes, currencies, strict=False):
+        series = prices[prices["currency"] == currency].sort_values("day")
+        ax.set_title(currency)
+        ax.grid(alpha=0.3)
+        if series.empty:  # not in the publications of the run
+            ax.text(0.5, 0.5, "not published", ha="center", va="center", transform=ax.transAxes)
+            continue
+        values = [float(p) for p in series["price"]]  # for drawing only: the labels show the exact price
+        ax.plot(series["day"], values, marker="o" if len(series) <= 10 else None)
+        ax.margins(x=0.15, y=0.35)
+        if len(series) <= 10:  # a short run: one tick per day, and one per price actually charged
+            ax.set_xticks(series["day"], [f"{d:%m-%d}" for d in series["day"]])
+            distinct = sorted(set(series["price"]))
+            ax.set_yticks([float(p) for p in distinct], [formatted(p, currency) for p in distinct])
+        else:  # a long run: a price scale, and the last price written out
+            ax.annotate(
+                formatted(series["price"].iloc[-1], currency),
+                (series["day"].iloc[-1], values[-1]),
+                textcoords="offset points",
+                xytext=(0, 6),
+                ha="right",
+                fontsize=9,
+            )
+            ax.yaxis.set_major_formatter(
+                plt.FuncFormatter(lambda v, _, c=currency: formatted(Decimal(str(float(v))), c))
+            )
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+    figure.suptitle(title)
     figure.tight_layout()
     plt.close(figure)
     return figure

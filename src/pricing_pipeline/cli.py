@@ -45,7 +45,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="live: Frankfurter and Fake Store over HTTP (default); recorded: the recorded responses "
         "in data/recorded/; offline: the ECB history file for rates, recorded products",
     )
-    parser.add_argument("--category", default="women's clothing", help="Fake Store category (default: %(default)s)")
+    parser.add_argument(
+        "--category",
+        default="women's clothing",
+        help="a Fake Store category, or all: the whole catalogue, each category ranked on its own "
+        "(default: %(default)s)",
+    )
     parser.add_argument(
         "--data-dir", default="", help="folder the run writes to (default: $PIPELINE_DATA_DIR or data/)"
     )
@@ -130,6 +135,8 @@ def print_summary(record) -> None:
         print(f"\ntop 5 of the last {MAX_DAYS_PRINTED} of {len(days)} days:")
         days = days[-MAX_DAYS_PRINTED:]
     columns = ["rank", "product_id", "title", "rating_rate", "rating_count", "price_usd", "price_eur", "rate_date"]
+    if params.whole_catalogue:  # each category has its own top 5: say which rows are whose
+        columns.insert(0, "category")
     for day in days:
         print(f"\ntop 5 on {day:%Y-%m-%d}")
         rows = top[top["day"] == day][columns].copy()

@@ -1,7 +1,8 @@
 """The extract step (notebooks/01_extract.ipynb): the run's two bodies, from the source it names.
 
 live      Frankfurter and Fake Store over HTTP
-recorded  the recorded bodies in data/recorded/
+recorded  the recorded bodies in data/recorded/ (a category without its own recording: the recorded
+          catalogue filtered by category, as the API's category endpoint does)
 offline   the ECB history file for rates, the recorded products
 """
 
@@ -13,11 +14,12 @@ from urllib.parse import quote
 import requests
 
 from . import settings
+from .catalogue import ALL_CATEGORIES
 from .ecb_history import read_ecb_history
 from .http_client import http_get, http_session
 from .parameters import RunParameters
 from .raw_response import RawResponse
-from .recordings import products_recording_path, rates_recording_path, read_recording
+from .recordings import products_recording_path, rates_recording_path, read_recording, recorded_products_body
 
 
 def rates_range_url(base_url: str, start: dt.date, end: dt.date) -> str:
@@ -26,6 +28,9 @@ def rates_range_url(base_url: str, start: dt.date, end: dt.date) -> str:
 
 
 def category_products_url(base_url: str, category: str) -> str:
+    """A category's products; for `all`, the whole catalogue in one request (GET /products)."""
+    if category == ALL_CATEGORIES:
+        return f"{base_url}/products"
     # safe="" so that the apostrophe, slashes and spaces of a category never change the path.
     return f"{base_url}/products/category/{quote(category, safe='')}"
 
@@ -44,4 +49,6 @@ def fetch_products(params: RunParameters, session: requests.Session | None = Non
     url = category_products_url(settings.fakestore_base_url(), params.category)
     if params.source == "live":
         return http_get(session or http_session(), "products", url)
-    return read_recording("products", products_recording_path(params.category), url)
+    return read_recording(
+        "products", products_recording_path(params.category), url, recorded_products_body(params.category)
+    )

@@ -3,7 +3,7 @@ API of the tests and of the benchmark (no machine here reaches the real ones).
 
 Each path has a queue of actions played one per request; once it is empty the path's default
 action answers, else the fallback (e.g. serve_ecb_and_recordings: any rates range from the ECB
-file, any category from the recordings), else 404. Every request is counted by path.
+file, the catalogue and any category from the recordings), else 404. Every request is counted by path.
 
 Raw sockets, not http.server, so that a handler can hang, drop the connection without answering
 or send fewer bytes than its Content-Length announces. Every connection is closed after one
@@ -194,9 +194,10 @@ def ecb_rates_by_day() -> dict[str, dict[str, float]]:
 
 
 def serve_ecb_and_recordings(rates_prefix: str = "/frankfurter", products_prefix: str = "/fakestore"):
-    """A fallback answering Frankfurter's range endpoint from the ECB file and Fake Store's category
-    endpoint from the recordings, below the two prefixes (the base URLs a run is given)."""
-    from .recordings import products_recording_path
+    """A fallback answering Frankfurter's range endpoint from the ECB file and Fake Store's catalogue
+    and category endpoints from the recordings, below the two prefixes (the base URLs a run is given)."""
+    from .catalogue import ALL_CATEGORIES
+    from .recordings import recorded_products_body
 
     rates = ecb_rates_by_day()
 
@@ -215,11 +216,13 @@ def serve_ecb_and_recordings(rates_prefix: str = "/frankfurter", products_prefix
                 "rates": dict(sorted(days.items())),
             }
             return Respond(200, json.dumps(body).encode())
+        if path == f"{products_prefix}/products":
+            return Respond(200, recorded_products_body(ALL_CATEGORIES))
         category_prefix = f"{products_prefix}/products/category/"
         if path.startswith(category_prefix):
-            recording = products_recording_path(path.removeprefix(category_prefix))
-            if recording.is_file():
-                return Respond(200, recording.read_bytes())
+            body = recorded_products_body(path.removeprefix(category_prefix))
+            if body is not None:
+                return Respond(200, body)
         return NOT_FOUND
 
     return answer

@@ -15,6 +15,15 @@ from .parameters import RunParameters
 from .run_scope import RUN_ORDER, run_scope
 from .warehouse import quoted_path
 
+# A price in minor units written with exactly its currency's decimals (5290 cents: 52.90; 5290 yen:
+# 5290): integer quotient and remainder by 10^minor_unit, the power spelled as digits ('1' and
+# minor_unit zeros) so that no float is involved.
+_UNIT = "('1' || repeat('0', minor_unit))::BIGINT"
+PRICE_TEXT = (
+    f"CASE WHEN minor_unit = 0 THEN price_minor::VARCHAR "
+    f"ELSE (price_minor // {_UNIT})::VARCHAR || '.' || lpad((price_minor % {_UNIT})::VARCHAR, minor_unit, '0') END"
+)
+
 # A deliverable: a table's rows for the run, in key order, with these columns.
 # Rates are written as DOUBLE so that they read as the ECB publishes them (1.0773, not 1.077300).
 OUTPUTS = {
@@ -27,6 +36,11 @@ OUTPUTS = {
     "top_products_daily.csv": (
         "marts.top_products_daily",
         "day, rank, product_id, title, category, rating_rate, rating_count, price_usd, price_eur, rate_date",
+    ),
+    "product_prices.csv": (
+        "marts.product_prices",
+        f"day, product_id, category, currency, price_usd, {PRICE_TEXT} AS price, minor_unit, "
+        "rate::DOUBLE AS rate, usd_per_eur::DOUBLE AS usd_per_eur, rate_date",
     ),
 }
 

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from .catalogue import ALL_CATEGORIES, accepted_categories, known_categories
 from .target_calendar import last_target_day_on_or_before
 
 FIRST_ECB_RATE_DATE = dt.date(1999, 1, 4)
@@ -41,6 +42,11 @@ class RunParameters:
     def days(self) -> list[dt.date]:
         count = (self.end_date - self.start_date).days + 1
         return [self.start_date + dt.timedelta(days=i) for i in range(count)]
+
+    @property
+    def whole_catalogue(self) -> bool:
+        """True for category `all`: every category, each ranked on its own."""
+        return self.category == ALL_CATEGORIES
 
     @property
     def rates_start_date(self) -> dt.date:
@@ -80,6 +86,8 @@ def validate_parameters(
             f"category {category[:40]!r}{'...' * (len(category) > 40)} is not usable; expected printable text of at most "
             f'{CATEGORY_MAX_LENGTH} characters, such as "women\'s clothing"'
         )
+    if category != ALL_CATEGORIES and category not in known_categories():
+        raise ParameterError(f"category {category!r} is unknown; accepted: {accepted_categories()}")
     run_id = run_id or f"{source}_{start}_{end}"
     if not _RUN_ID.match(run_id):
         raise ParameterError(f"run_id={run_id!r} is not usable as a folder name; use letters, digits, '.', '_' or '-'")

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .bulk_products import BULK_MIN_BYTES, products_in_bulk
+from .catalogue import ALL_CATEGORIES
 from .parameters import RunParameters
 from .raw_response import RawResponse
 from .target_calendar import last_target_day_on_or_before
@@ -203,7 +204,8 @@ def _product_row(response: RawResponse, index: int, record: Any, category: str) 
     if _decimals(price) > 2:
         raise _fail(response, where, f"field 'price' is {price}; expected whole cents")
     record_category = field("category", str)
-    if record_category != category:
+    # The whole catalogue holds every category; a category's body only that category.
+    if category != ALL_CATEGORIES and record_category != category:
         raise _fail(response, where, f"field 'category' is {record_category!r}; asked for {category!r}")
     rating = field("rating", dict)
     rate = _decimal(field("rate", object, rating, "rating.rate"))

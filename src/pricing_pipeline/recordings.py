@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
+from .catalogue import ALL_CATEGORIES
 from .parameters import RunParameters
 from .paths import RECORDINGS_DIR, relative_to_root
 from .raw_response import RawResponse, SourceError
@@ -20,12 +22,33 @@ def rates_recording_path(start: dt.date, end: dt.date) -> Path:
     return RECORDINGS_DIR / "frankfurter" / f"{start.isoformat()}..{end.isoformat()}.json"
 
 
+CATALOGUE_RECORDING = RECORDINGS_DIR / "fakestore" / "products.json"
+
+
 def products_recording_path(category: str) -> Path:
+    """The recording of a category's request (GET /products/category/{c}), or of GET /products for `all`."""
+    if category == ALL_CATEGORIES:
+        return CATALOGUE_RECORDING
     return RECORDINGS_DIR / "fakestore" / f"products_category_{category_slug(category)}.json"
 
 
-def read_recording(name: str, path: Path, request: str) -> RawResponse:
-    if not path.is_file():
+def recorded_products_body(category: str) -> bytes | None:
+    """What Fake Store serves for a category (or `all`): its own recording when there is one, else the
+    recorded catalogue filtered by category, which is what the API's category endpoint does.
+
+    None when the category has no product in the catalogue (and no recording of its own).
+    """
+    path = products_recording_path(category)
+    if path.is_file():
+        return path.read_bytes()
+    catalogue = json.loads(CATALOGUE_RECORDING.read_bytes())
+    products = [record for record in catalogue if record.get("category") == category]
+    return json.dumps(products).encode() if products else None
+
+
+def read_recording(name: str, path: Path, request: str, body: bytes | None = None) -> RawResponse:
+    """The recorded body of a request: the file at path, or the body given (a filtered catalogue)."""
+    if body is None and not path.is_file():
         raise SourceError(
             f"no recording {relative_to_root(path)} for {request}. Record it with a live run: "
             f"papermill notebooks/01_extract.ipynb out.ipynb -p source live -p save_recording True "
@@ -34,7 +57,7 @@ def read_recording(name: str, path: Path, request: str) -> RawResponse:
     return RawResponse(
         name=name,
         request=request,
-        body=path.read_bytes(),
+        body=path.read_bytes() if body is None else body,
         media_type="json",
         origin="recorded",
         fetched_at=None,

@@ -15,7 +15,8 @@ RUN_ORDER = {
     "staging.exchange_rates": "rate_date, currency",
     "staging.product_snapshots": "snapshot_date, product_id",
     "marts.products_eur": "day, product_id",
-    "marts.top_products_daily": "day, rank",
+    "marts.top_products_daily": "day, category, rank",
+    "marts.product_prices": "day, product_id, currency",
 }
 TABLES = tuple(RUN_ORDER)
 
@@ -24,11 +25,13 @@ def run_scope(table: str, params: RunParameters) -> tuple[str, list]:
     """The WHERE clause, with its arguments, of a table's rows that belong to a run.
 
     Rates: the run's rates window (it may start before the first day). Everything else: the run's
-    days and category.
+    days and category; with category `all`, every category of those days.
     """
     if table == "staging.exchange_rates":
         return "rate_date BETWEEN ? AND ?", [params.rates_start_date, params.end_date]
     day = "snapshot_date" if table == "staging.product_snapshots" else "day"
+    if params.whole_catalogue:
+        return f"{day} BETWEEN ? AND ?", [params.start_date, params.end_date]
     return f"{day} BETWEEN ? AND ? AND category = ?", [params.start_date, params.end_date, params.category]
 
 

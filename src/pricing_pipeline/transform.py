@@ -7,6 +7,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from .currencies import minor_units
 from .data_tests import run_data_tests
 from .parameters import RunParameters
 from .run_scope import rows_for_days
@@ -15,20 +16,63 @@ from .warehouse import sql_text, transaction
 # The order of the load: each model reads the ones before it.
 MODELS = (
     "staging/exchange_rates.sql",
+    "staging/currency_minor_units.sql",
     "staging/product_snapshots.sql",
     "marts/products_eur.sql",
     "marts/top_products_daily.sql",
+    "marts/product_prices.sql",
     # Last: the run's row, committed with the load or not at all; after a failure it tells the
     # runner whether the load committed (run_failure.py).
     "ops/loads.sql",
 )
 
 
-def run_views(days: list, category: str) -> dict[str, pd.DataFrame]:
-    """The views the models filter on: run_days (the days the run rebuilds) and run_category."""
+def run_views(days: list, categories: list[str]) -> dict[str, pd.DataFrame]:
+    """The views the models filter on: run_days (the days the run rebuilds) and run_category (the
+    categories it rebuilds them for)."""
     return {
         "run_days": pd.DataFrame({"day": pd.to_datetime(days).date}),
-        "run_category": pd.DataFrame({"category": [category]}),
+        "run_category": pd.DataFrame({"category": pd.Series(sorted(categories), dtype=object)}),
+    }
+
+
+def run_categories(con: duckdb.DuckDBPyConnection, params: RunParameters, products: pd.DataFrame) -> list[str]:
+    """The categories whose rows of the run's days the load replaces.
+
+    One category: itself. `all`: every category of the catalogue read, and every category the
+    warehouse already holds for those days, so that a category gone from the catalogue does not
+    linger on a day rebuilt from it.
+    """
+    if not params.whole_catalogue:
+        return [params.category]
+    exists = con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE schema_name = 'staging' AND table_name = 'product_snapshots'"
+    ).fetchall()
+    stored = (
+        con.execute(
+            "SELECT DISTINCT category FROM staging.product_snapshots WHERE snapshot_date BETWEEN ? AND ?",
+            [params.start_date, params.end_date],
+        ).fetchall()
+        if exists
+        else []
+    )
+    return sorted({category for (category,) in stored} | set(products["category"]))
+
+
+def load_views(
+    con: duckdb.DuckDBPyConnection,
+    params: RunParameters,
+    exchange_rates: pd.DataFrame,
+    products: pd.DataFrame,
+) -> dict[str, pd.DataFrame]:
+    """Every view the models (and their data tests) read, by name."""
+    return {
+        "incoming_exchange_rates": exchange_rates,
+        "incoming_products": products,
+        # Every currency the run prices in (and EUR): a code without a known minor unit stops here.
+        "incoming_currency_minor_units": minor_units({"EUR", *exchange_rates["currency"]}),
+        **run_views(params.days, run_categories(con, params, products)),
+        "incoming_load": pd.DataFrame([{"run_id": params.run_id}]),
     }
 
 
@@ -39,13 +83,7 @@ def load_run(
     products: pd.DataFrame,
 ) -> dict[str, int]:
     """Merge the run's tidy data into staging and marts in one transaction; rows written per table."""
-    inputs = {
-        "incoming_exchange_rates": exchange_rates,
-        "incoming_products": products,
-        **run_views(params.days, params.category),
-        "incoming_load": pd.DataFrame([{"run_id": params.run_id}]),
-    }
-    with transaction(con, inputs):
+    with transaction(con, load_views(con, params, exchange_rates, products)):
         for model in MODELS:
             con.execute(sql_text(model))
         run_data_tests(con, models=MODELS, partitions_only=True)

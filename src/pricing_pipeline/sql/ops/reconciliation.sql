@@ -5,7 +5,8 @@
 -- Reads:
 --   staging.product_snapshots
 --   source_products            view registered by reconcile: the products re-read from the source
---   reconciliation_run         view registered by reconcile: run_id, snapshot_date, category (one row)
+--   reconciliation_run         view registered by reconcile: run_id, snapshot_date, category (one row;
+--                              category all: every category)
 CREATE TABLE IF NOT EXISTS ops.reconciliation (
     run_id          VARCHAR NOT NULL,
     snapshot_date   DATE    NOT NULL,
@@ -30,7 +31,8 @@ warehouse AS (
     SELECT s.product_id, CAST(s.price_usd * 100 AS BIGINT) AS cents
     FROM staging.product_snapshots AS s
     WHERE s.snapshot_date = (SELECT r.snapshot_date FROM reconciliation_run AS r)
-      AND s.category = (SELECT r.category FROM reconciliation_run AS r)
+      -- The run's category; a run of category 'all' read the whole catalogue, so every category.
+      AND (SELECT r.category FROM reconciliation_run AS r) IN (s.category, 'all')
 ),
 
 only_in_source AS (

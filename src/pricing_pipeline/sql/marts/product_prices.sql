@@ -1,0 +1,80 @@
+-- marts.product_prices: every product on every day, priced in each currency of the ECB publication
+-- in force that day, and in EUR. One row per (day, product_id, currency); refreshes only the run's
+-- days and categories.
+--
+-- The publication in force on a day is the latest one on or before it (weekends and TARGET holidays
+-- take the working day before): marts.products_eur has found it already (its rate_date, by an
+-- as-of join on the USD rate, which every publication holds). A currency that publication does not
+-- hold gets no price that day: rates are joined on that publication's date, never taken from an
+-- older one (ISK was not published from 2008-12-10 to 2018-01-31; RUB stopped after 2022-03-01).
+--
+-- price = price_usd * rate / usd_per_eur (both rates per EUR, as published), rounded ONCE, half-up,
+-- to the currency's minor unit. In integers: with c the USD cents, r and u the rate and the USD rate
+-- in millionths and s = 10^minor_unit, the price in minor units is c * r * s / (100 * u), and
+-- floor((2 * c * r * s + 100 * u) / (200 * u)) is that quotient rounded half-up. No float, no cross
+-- rate. price_minor is the price in minor units (cents; yen): 5290 with minor_unit 2 is 52.90.
+--
+-- Reads:
+--   marts.products_eur
+--   staging.exchange_rates
+--   staging.currency_minor_units
+--   run_days                      view registered by load_run (run_views): the days the run rebuilds
+--   run_category                  view registered by load_run (run_views): the run's categories
+CREATE TABLE IF NOT EXISTS marts.product_prices (
+    day         DATE           NOT NULL,
+    product_id  INTEGER        NOT NULL,
+    currency    VARCHAR        NOT NULL,
+    title       VARCHAR        NOT NULL,
+    category    VARCHAR        NOT NULL,
+    price_usd   DECIMAL(10, 2) NOT NULL,
+    price_minor BIGINT         NOT NULL,
+    minor_unit  INTEGER        NOT NULL,
+    rate        DECIMAL(18, 6) NOT NULL,
+    usd_per_eur DECIMAL(18, 6) NOT NULL,
+    rate_date   DATE           NOT NULL,
+    PRIMARY KEY (day, product_id, currency)
+);
+
+DELETE FROM marts.product_prices
+WHERE day IN (SELECT day FROM run_days)
+  AND category IN (SELECT category FROM run_category);
+
+INSERT INTO marts.product_prices (
+    day, product_id, currency, title, category, price_usd, price_minor, minor_unit, rate, usd_per_eur,
+    rate_date
+)
+-- The integer factors are taken once per rate and once per product-day, not once per output row:
+-- r * s per (publication, currency), c and u per (day, product).
+WITH published AS (
+    SELECT rate_date, currency, rate FROM staging.exchange_rates
+    UNION ALL
+    -- EUR itself at 1: the ECB quotes every currency per EUR.
+    SELECT rate_date, 'EUR' AS currency, CAST(1 AS DECIMAL(18, 6)) AS rate FROM staging.exchange_rates
+    WHERE currency = 'USD'
+),
+
+scaled_rates AS (
+    SELECT r.rate_date, r.currency, r.rate, u.minor_unit,
+           -- DECIMAL(38,6) first: rates reach 10^6 (TRL), and 10^6 * 10^6 overflows DECIMAL(18,6).
+           CAST(CAST(r.rate AS DECIMAL(38, 6)) * 1000000 AS HUGEINT) * u.minor_units_per_unit AS rate_scaled
+    FROM published AS r
+    INNER JOIN staging.currency_minor_units AS u ON r.currency = u.currency
+),
+
+products AS (
+    SELECT day, product_id, title, category, price_usd, usd_per_eur, rate_date,
+           CAST(price_usd * 100 AS BIGINT) AS usd_cents,
+           CAST(usd_per_eur * 1000000 AS BIGINT) AS usd_millionths
+    FROM marts.products_eur
+    WHERE day IN (SELECT d.day FROM run_days AS d)
+      AND category IN (SELECT c.category FROM run_category AS c)
+)
+
+SELECT p.day, p.product_id, r.currency, p.title, p.category, p.price_usd,
+       CAST(((2 * p.usd_cents * r.rate_scaled + 100 * p.usd_millionths) // (200 * p.usd_millionths)) AS BIGINT)
+           AS price_minor,
+       r.minor_unit, r.rate, p.usd_per_eur, p.rate_date
+FROM products AS p
+INNER JOIN scaled_rates AS r ON p.rate_date = r.rate_date
+-- In key order: DuckDB then builds the primary key's index about twice as fast (whole history: 6.5 M rows).
+ORDER BY p.day, p.product_id, r.currency;
