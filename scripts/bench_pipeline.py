@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from pricing_pipeline.fake_api import FaultServer, serve_ecb_and_recordings
+from pricing_pipeline.paths import RunPaths
 
 from bench_common import (
     CATEGORY,
@@ -215,7 +216,8 @@ def bench_catalogue(settings: dict, windows: dict, scratch: Path) -> dict:
         log(f"  round {round_index + 1}/{rounds}: " + ", ".join(f"all {j} {times[j][-1]:.2f}s" for j in order))
     data = scratch / "runs" / "all-check"
     timed(runner_command(windows["month"], "offline", data, category="all"))
-    check = check_catalogue_prices(data / "output" / "product_prices.csv", windows["month"])
+    # A run's deliverables are under its record, data/runs/<run id>/output/ (runner_command: "bench").
+    check = check_catalogue_prices(RunPaths(data, "bench").output / "product_prices.csv", windows["month"])
     shutil.rmtree(data, ignore_errors=True)
     log(f"  check: {check['rows']} prices of a month, equal to decimal: {check['equal']}")
     return {

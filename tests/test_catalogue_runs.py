@@ -21,6 +21,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from pricing_pipeline.catalogue import known_categories
+from pricing_pipeline.paths import RunPaths
 from tests.support.paths import PROJECT_ROOT, RECORDINGS, RUNNER
 from tests.support.prices_reference import expected_rows
 from tests.support.warehouse_queries import query
@@ -45,9 +46,10 @@ def run(data_dir, *args: str, env: dict | None = None) -> subprocess.CompletedPr
     return result
 
 
-def csv_prices(data_dir) -> dict[tuple, tuple]:
-    """output/product_prices.csv in the shape of prices_reference.expected_rows."""
-    text = (data_dir / "output" / "product_prices.csv").read_text(encoding="utf-8")
+def csv_prices(data_dir, run_id: str) -> dict[tuple, tuple]:
+    """The run's output/product_prices.csv (under data/runs/<run id>/) in the shape of
+    prices_reference.expected_rows."""
+    text = (RunPaths(data_dir, run_id).output / "product_prices.csv").read_text(encoding="utf-8")
     rows = {}
     for row in csv.DictReader(io.StringIO(text)):
         price = Decimal(row["price"])
@@ -81,7 +83,7 @@ def category_runs(tmp_path_factory):
             "--run-id",
             f"c{len(outputs)}",
         )
-        outputs[category] = csv_prices(data)
+        outputs[category] = csv_prices(data, f"c{len(outputs)}")
     return data, outputs
 
 
@@ -156,7 +158,7 @@ def test_all_equals_the_four_categories_together(all_live, category_runs):
     ):
         select = f"SELECT {columns} FROM {table} ORDER BY {key}"
         assert query(every, select) == query(by_category, select), table
-    assert csv_prices(every) == expected_rows(CASE_DAYS, PRICES)
+    assert csv_prices(every, "all") == expected_rows(CASE_DAYS, PRICES)
     checks = query(
         every, "SELECT category, check_name, source_value, agrees FROM ops.reconciliation ORDER BY check_name"
     )
@@ -171,5 +173,5 @@ def test_all_offline_on_good_friday(tmp_path):
     data = tmp_path / "data"
     result = run(data, "--date", "2024-03-29", "--source", "offline", "--category", "all", "--run-id", "gf")
     assert "electronics" in result.stdout and "jewelery" in result.stdout  # the top 5 printed per category
-    assert csv_prices(data) == expected_rows([dt.date(2024, 3, 29)], PRICES)
+    assert csv_prices(data, "gf") == expected_rows([dt.date(2024, 3, 29)], PRICES)
     assert {r for (r,) in query(data, "SELECT DISTINCT rate_date FROM marts.product_prices")} == {dt.date(2024, 3, 28)}
