@@ -216,7 +216,6 @@ def bench_catalogue(settings: dict, windows: dict, scratch: Path) -> dict:
         log(f"  round {round_index + 1}/{rounds}: " + ", ".join(f"all {j} {times[j][-1]:.2f}s" for j in order))
     data = scratch / "runs" / "all-check"
     timed(runner_command(windows["month"], "offline", data, category="all"))
-    # A run's deliverables are under its record, data/runs/<run id>/output/ (runner_command: "bench").
     check = check_catalogue_prices(RunPaths(data, "bench").output / "product_prices.csv", windows["month"])
     shutil.rmtree(data, ignore_errors=True)
     log(f"  check: {check['rows']} prices of a month, equal to decimal: {check['equal']}")

@@ -47,8 +47,7 @@ def run(data_dir, *args: str, env: dict | None = None) -> subprocess.CompletedPr
 
 
 def csv_prices(data_dir, run_id: str) -> dict[tuple, tuple]:
-    """The run's output/product_prices.csv (under data/runs/<run id>/) in the shape of
-    prices_reference.expected_rows."""
+    """The run's product_prices.csv in the shape of prices_reference.expected_rows."""
     text = (RunPaths(data_dir, run_id).output / "product_prices.csv").read_text(encoding="utf-8")
     rows = {}
     for row in csv.DictReader(io.StringIO(text)):
