@@ -132,8 +132,8 @@ def timed(command: list[str], env: dict | None = None) -> float:
     return elapsed
 
 
-def peak_rss(command: list[str], interval: float = 0.02) -> dict:
-    """Peak RSS of a command's whole process tree, in MB.
+def peak_rss(command: list[str], interval: float = 0.02, env: dict | None = None) -> dict:
+    """Peak RSS of a command's whole process tree, in MB, and its wall-clock seconds.
 
     tree_mb: the largest sum of the RSS of the process and all its descendants, sampled every
     `interval` seconds (psutil; shared pages count once per process, so this errs high).
@@ -146,7 +146,8 @@ def peak_rss(command: list[str], interval: float = 0.02) -> dict:
         psutil = None
     # Not a pipe: a chatty run must never block on it. Closed below, once the process has ended.
     stderr_file = tempfile.TemporaryFile()  # noqa: SIM115
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr_file, env=child_env())
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr_file, env=env or child_env())
     tree_peak = 0
     parent = psutil.Process(process.pid) if psutil else None
     while True:
@@ -161,6 +162,7 @@ def peak_rss(command: list[str], interval: float = 0.02) -> dict:
                         total += member.memory_info().rss
             tree_peak = max(tree_peak, total)
         time.sleep(interval)
+    seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     stderr_file.seek(0)
     stderr = stderr_file.read().decode("utf-8", "replace")
@@ -168,4 +170,8 @@ def peak_rss(command: list[str], interval: float = 0.02) -> dict:
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command[1:4])}... failed ({process.returncode}):\n{stderr[-3000:]}")
     largest = usage.ru_maxrss / 1024
-    return {"tree_mb": tree_peak / 2**20 if parent is not None else None, "largest_process_mb": largest}
+    return {
+        "tree_mb": tree_peak / 2**20 if parent is not None else None,
+        "largest_process_mb": largest,
+        "seconds": seconds,
+    }

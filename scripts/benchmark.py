@@ -13,6 +13,11 @@ noisy machine:
             text, unchanged) over a generated marts.products_eur of 10,000 products x 1,000 days,
             against pandas (sort, groupby head), checked equal; then one new day incrementally
   memory    peak RSS of the daily run (runner + kernels) and of the 10-million-row build
+  catalogue_scale
+            live daily runs against generated catalogues of 20, 10,000, 200,000 and 1,000,000
+            products (local server, real HTTP), each against the 20-product run of the same round:
+            time, peak RSS, bytes of the run record; and our extract + validate + load of the
+            largest body side by side with pandas read_json + insert (bench_catalogue.py)
 
 Pipeline runs are interleaved round by round (floor, day, month, ...), so a slow spell of the
 machine hits every figure of a round alike. Each run writes to its own scratch folder; only the
@@ -41,6 +46,13 @@ from pathlib import Path
 
 from pricing_pipeline.paths import PROJECT_ROOT
 
+from bench_catalogue import (
+    bench_catalogue_scale,
+    catalogue_table,
+    catalogue_verdicts,
+    work_load_ours,
+    work_load_pandas,
+)
 from bench_common import CATEGORY, ecb_dates, log, machine, spans
 from bench_pipeline import bench_catalogue, bench_memory, bench_requests, bench_runs
 from bench_report import table, verdicts
@@ -64,6 +76,8 @@ FULL = {
     "memory_repeat": 3,
     "catalogue": "history",  # category all, every currency: the whole ECB history against one day
     "catalogue_repeat": 3,  # a round of it takes over a minute
+    "catalogue_sizes": (20, 10_000, 200_000, 1_000_000),
+    "catalogue_scale_repeat": 3,
 }
 QUICK = {
     "repeat": 1,
@@ -75,6 +89,9 @@ QUICK = {
     "memory_repeat": 1,
     "catalogue": "month",
     "catalogue_repeat": 1,
+    # Above bulk_products.BULK_MIN_BYTES (about 300 bytes a product), so the bulk path runs too.
+    "catalogue_sizes": (20, 5_000),
+    "catalogue_scale_repeat": 1,
 }
 REQUEST_SPANS = ("day", "month", "year")
 
@@ -99,9 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--days", type=int, help="days of the generated table (default: 1000; quick: 30)")
     parser.add_argument(
         "--sections",
-        default="daily,catalogue,requests,memory,scale",
+        default="daily,catalogue,requests,memory,scale,catalogue_scale",
         help="comma-separated subset of daily (with the backfills), catalogue (category all, every currency), "
-        "requests, memory, scale",
+        "requests, memory, scale, catalogue_scale (20 to 1,000,000 products)",
+    )
+    parser.add_argument(
+        "--catalogue-sizes", help="comma-separated catalogue sizes (default: 20,10000,200000,1000000; quick: 20,5000)"
+    )
+    parser.add_argument(
+        "--catalogue-scale-repeat", type=int, help="rounds of the catalogue_scale runs (default: 3; quick: 1)"
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--keep-scratch", action="store_true", help="keep the scratch folder (its path is printed)")
@@ -117,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
             "_duckdb": lambda: work_duckdb(args[0], args[1]),
             "_pandas": lambda: work_pandas(args[0], int(args[1])),
             "_compare": lambda: work_compare(args[0]),
+            "_load_ours": lambda: work_load_ours(args[0], args[1], args[2]),
+            "_load_pandas": lambda: work_load_pandas(args[0], args[1], args[2]),
         }[command]()
         print(json.dumps(answer))
         return 0
@@ -126,10 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     for key in ("repeat", "scale_repeat", "products", "days"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
+    if args.catalogue_sizes:
+        settings["catalogue_sizes"] = tuple(int(n) for n in args.catalogue_sizes.split(","))
+    if args.catalogue_scale_repeat is not None:
+        settings["catalogue_scale_repeat"] = args.catalogue_scale_repeat
     if args.repeat is not None:
         settings["memory_repeat"] = min(settings["memory_repeat"], args.repeat)
     sections = {s.strip() for s in args.sections.split(",") if s.strip()}
-    unknown = sections - {"daily", "catalogue", "requests", "memory", "scale"}
+    unknown = sections - {"daily", "catalogue", "requests", "memory", "scale", "catalogue_scale"}
     if unknown:
         build_parser().error(f"unknown sections: {', '.join(sorted(unknown))}")
 
@@ -146,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {
             **settings,
             "backfill": list(settings["backfill"]),
+            "catalogue_sizes": list(settings["catalogue_sizes"]),
             "sections": sorted(sections),
             "ecb_last_date": last.isoformat(),
             "category": CATEGORY,
@@ -172,13 +202,17 @@ def main(argv: list[str] | None = None) -> int:
             log(f"scale: {settings['products']:,} products x {settings['days']:,} days")
             report["scale"] = bench_scale(settings, scratch)
             ok &= report["scale"]["check"]["equal"]
+        if "catalogue_scale" in sections:
+            log(f"catalogue_scale: {', '.join(f'{n:,}' for n in settings['catalogue_sizes'])} products, live runs")
+            report["catalogue_scale"] = bench_catalogue_scale(settings, windows, scratch)
+            ok &= report["catalogue_scale"]["checks_ok"]
     finally:
         if args.keep_scratch:
             log(f"scratch kept: {scratch}")
         else:
             shutil.rmtree(scratch, ignore_errors=True)
     report["duration_seconds"] = time.perf_counter() - started
-    report["targets"] = verdicts(report)
+    report["targets"] = verdicts(report) + catalogue_verdicts(report)
     report["agree"] = ok
 
     output = Path(args.output)
@@ -186,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     path = output / ("benchmark-quick.json" if args.quick else "benchmark.json")
     path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(table(report))
+    print(catalogue_table(report))
     print(f"\n{report['duration_seconds']:.0f}s; figures written to {path}")
     if not ok:
         print("RESULTS DISAGREE (see above)", file=sys.stderr)

@@ -91,3 +91,27 @@ def test_whole_catalogue_backfill_is_measured_and_its_prices_checked(quick):
 def test_table_is_printed(quick):
     _, stdout = quick
     assert "daily run / floor" in stdout and "targets:" in stdout
+
+
+def test_catalogue_runs_price_every_product_and_measure_each_size(quick):
+    report, stdout = quick
+    catalogue = report["catalogue_scale"]
+    sizes = report["settings"]["catalogue_sizes"]
+    assert catalogue["checks_ok"] is True
+    assert [found["products"] for found in catalogue["sizes"].values()] == sizes
+    for size in sizes:
+        found = catalogue["sizes"][str(size)]
+        # Every generated product snapshotted once and priced on the run's day; 5 ranked.
+        assert found["check"]["snapshots"] == found["check"]["distinct_ids"] == found["check"]["priced"] == size
+        assert found["check"]["top"] == min(5, size)
+        for key in ("seconds", "ratio_to_reference", "peak_rss_mb"):
+            assert set(found[key]) >= STATS, key
+        record = found["record"]
+        assert record["total"] == record["notebooks"] + record["html"] > 0
+        assert 0 < record["largest_notebook"] <= record["notebooks"]
+    side = catalogue["side_by_side"]
+    assert side["products"] == max(sizes) and side["rows_ours"] == side["rows_pandas"] == max(sizes)
+    assert side["speedup"]["median"] > 0
+    names = {target["name"] for target in report["targets"]}
+    assert "catalogue runs: every product priced, top 5 ranked" in names
+    assert "catalogue (live run through the runner)" in stdout

@@ -246,3 +246,28 @@ def test_reconciliation_fails_the_run_when_the_source_changed(data_dir, tmp_path
         "ids_only_in_source": False,
         "ids_only_in_warehouse": False,
     }
+
+
+def test_reconciliation_reuses_the_extracts_parse_of_a_byte_identical_body(data_dir, monkeypatch):
+    """The re-read body equals the one the extract parsed: its hand-off is compared, not a second
+    parse; a body differing by one byte is parsed again (the test above: a changed source)."""
+    from pricing_pipeline import reconcile
+    from pricing_pipeline.parameters import validate_parameters
+    from pricing_pipeline.paths import RunPaths
+    from pricing_pipeline.raw_response import RawResponse
+
+    params = validate_parameters("2024-02-13", "2024-02-13", "women's clothing", "offline", "same")
+    assert run(data_dir, "--date", "2024-02-13", "--run-id", "same").returncode == 0
+    body = (RunPaths(data_dir, "same").raw / "products.json").read_bytes()
+    parsed = []
+    real_parse = reconcile.parse_products
+    monkeypatch.setattr(reconcile, "parse_products", lambda *args: parsed.append(args) or real_parse(*args))
+    for sent in (body, body + b" "):  # the same products; the second is not the same bytes
+        monkeypatch.setattr(
+            reconcile,
+            "fetch_products",
+            lambda params, sent=sent: RawResponse("products", "test", sent, "json", "recorded", None),
+        )
+        checks = reconcile.reconcile_with_source(params, data_dir)
+        assert checks["agrees"].all() and len(checks) == 4
+    assert len(parsed) == 1 and parsed[0][0].body == body + b" "

@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from .bulk_products import BULK_MIN_BYTES, products_in_bulk
 from .catalogue import ALL_CATEGORIES
 from .parameters import RunParameters
 from .raw_response import RawResponse
@@ -224,8 +226,16 @@ def _product_row(response: RawResponse, index: int, record: Any, category: str) 
     )
 
 
-def parse_products(response: RawResponse, params: RunParameters) -> pd.DataFrame:
-    """Tidy products of the category, one row per product id, validated."""
+def parse_products(response: RawResponse, params: RunParameters, body_path: Path | None = None) -> pd.DataFrame:
+    """Tidy products of the category, one row per product id, validated.
+
+    A large body landed at body_path is parsed and checked in bulk (bulk_products.py); a body that
+    fails any check there, or a small one, goes record by record, which names what is wrong.
+    """
+    if body_path is not None and len(response.body) >= BULK_MIN_BYTES:
+        frame = products_in_bulk(response.body, body_path, params.category)
+        if frame is not None:
+            return frame
     body = _decode_json(response)
     if not isinstance(body, list):
         raise _fail(response, "body", f"expected a list of products, got {type(body).__name__}")
