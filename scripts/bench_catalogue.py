@@ -16,6 +16,7 @@ from pathlib import Path
 from pricing_pipeline.fake_api import FaultServer, Respond, serve_ecb_and_recordings
 
 from bench_common import CATEGORY, SEED, child_env, log, peak_rss, runner_command, stats, worker
+from bench_report import verdict
 
 # The reference size: the case's category has 6 products; 20 is the whole Fake Store catalogue.
 REFERENCE = 20
@@ -291,19 +292,10 @@ def catalogue_verdicts(report: dict) -> list[dict]:
     catalogue = report.get("catalogue_scale")
     if not catalogue:
         return []
-    quick = report["mode"] == "quick"
     rows = []
 
     def add(name, figure, target, met, unit="", timing=True):
-        rows.append(
-            {
-                "name": name,
-                "figure": figure,
-                "target": target,
-                "met": None if quick and timing else bool(met),
-                "unit": unit,
-            }
-        )
+        rows.append(verdict(report, name, figure, target, met, unit, timing))
 
     add(
         "catalogue runs: every product priced, top 5 ranked",

@@ -22,22 +22,25 @@ def at_most(key: str) -> str:
     return f"<= {TARGETS[key]}"
 
 
+def verdict(report: dict, name: str, figure, target: str, met, unit: str = "", timing: bool = True) -> dict:
+    """One target's row. Quick mode's sizes are too small for a time or a ratio to mean anything:
+    a timing target is n/a (met None) there."""
+    quick = report["mode"] == "quick"
+    return {
+        "name": name,
+        "figure": figure,
+        "target": target,
+        "met": None if quick and timing else bool(met),
+        "unit": unit,
+    }
+
+
 def verdicts(report: dict) -> list[dict]:
     """One row per target: the figure, the target, met or not (None: not measured in this mode)."""
     rows = []
-    quick = report["mode"] == "quick"
 
     def add(name, figure, target, met, unit="", timing=True):
-        # Quick mode's sizes are too small for a time or a ratio to mean anything: n/a.
-        rows.append(
-            {
-                "name": name,
-                "figure": figure,
-                "target": target,
-                "met": None if quick and timing else bool(met),
-                "unit": unit,
-            }
-        )
+        rows.append(verdict(report, name, figure, target, met, unit, timing))
 
     daily = report.get("daily")
     if daily:
