@@ -33,6 +33,10 @@ PRICE_COLUMNS = "day, product_id, currency, category, price_minor, minor_unit, r
 TOP_COLUMNS = "day, category, rank, product_id"
 
 
+# The case's two days, as runner options.
+CASE_SPAN = ("--start", "2024-02-12", "--end", "2024-02-13")
+
+
 def run(data_dir, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [sys.executable, str(RUNNER), "--data-dir", str(data_dir), *args],
@@ -71,10 +75,7 @@ def category_runs(tmp_path_factory):
     for category in known_categories():
         run(
             data,
-            "--start",
-            "2024-02-12",
-            "--end",
-            "2024-02-13",
+            *CASE_SPAN,
             "--source",
             "recorded",
             "--category",
@@ -109,10 +110,7 @@ def all_live(tmp_path_factory):
         data = tmp_path_factory.mktemp("all") / "data"
         result = run(
             data,
-            "--start",
-            "2024-02-12",
-            "--end",
-            "2024-02-13",
+            *CASE_SPAN,
             "--source",
             "live",
             "--category",
