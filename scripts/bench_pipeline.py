@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import csv
 import datetime as dt
 import json
@@ -30,31 +29,11 @@ from bench_common import (
 REQUEST_SPANS = ("day", "month", "year")
 
 
-def import_lines(notebook: Path) -> list[str]:
-    """The import statements of a notebook's code cells, as written (the libraries it loads)."""
-    import nbformat
-
-    lines = []
-    for cell in nbformat.read(notebook, as_version=4).cells:
-        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:  # IPython magics: no imports to take from this cell
-            continue
-        lines += [
-            ast.get_source_segment(cell.source, node)
-            for node in tree.body
-            if isinstance(node, (ast.Import, ast.ImportFrom))
-        ]
-    return lines
-
-
 def write_floor_notebooks(folder: Path) -> list[Path]:
     """For each notebook of the pipeline, one with its parameters cell and its imports, nothing else."""
     import nbformat
 
-    from pricing_pipeline.notebook_runner import NOTEBOOKS_DIR
+    from pricing_pipeline.notebook_runner import NOTEBOOKS_DIR, import_lines
     from pricing_pipeline.pipeline import NOTEBOOKS
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -112,7 +112,7 @@ def _run_steps(
         try:
             paths.record.mkdir(parents=True, exist_ok=True)
             step = ("notebooks", "the notebooks")
-            with started_kernels(len(notebooks)) as kernels:
+            with started_kernels(notebooks) as kernels:
                 run_notebooks(
                     paths.record,
                     notebook_parameters(params, record.data_dir),
