@@ -104,7 +104,9 @@ def day_count(span: tuple[str, str]) -> int:
     return (dt.date.fromisoformat(span[1]) - dt.date.fromisoformat(span[0])).days + 1
 
 
-def runner_command(span: tuple[str, str], source: str, data_dir: Path, category: str = CATEGORY) -> list[str]:
+def runner_command(
+    span: tuple[str, str], source: str, data_dir: Path, category: str = CATEGORY, run_id: str = "bench"
+) -> list[str]:
     return [
         sys.executable,
         str(RUNNER),
@@ -119,7 +121,7 @@ def runner_command(span: tuple[str, str], source: str, data_dir: Path, category:
         "--data-dir",
         str(data_dir),
         "--run-id",
-        "bench",
+        run_id,
     ]
 
 
@@ -139,6 +141,8 @@ def peak_rss(command: list[str], interval: float = 0.02, env: dict | None = None
     `interval` seconds (psutil; shared pages count once per process, so this errs high).
     largest_process_mb: the kernel's own figure for the largest single process of the tree
     (ru_maxrss from wait4, which folds in the descendants the process waited for).
+    bytes_written: what the tree sent to the storage layer (ru_oublock from wait4, in 512-byte
+    blocks, the descendants waited for included).
     """
     try:
         import psutil
@@ -173,5 +177,6 @@ def peak_rss(command: list[str], interval: float = 0.02, env: dict | None = None
     return {
         "tree_mb": tree_peak / 2**20 if parent is not None else None,
         "largest_process_mb": largest,
+        "bytes_written": usage.ru_oublock * 512,
         "seconds": seconds,
     }

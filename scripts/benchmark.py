@@ -13,6 +13,10 @@ noisy machine:
             text, unchanged) over a generated marts.products_eur of 10,000 products x 1,000 days,
             against pandas (sort, groupby head), checked equal; then one new day incrementally
   memory    peak RSS of the daily run (runner + kernels) and of the 10-million-row build
+  history_scale
+            one more day of a 100,000-product catalogue on a warehouse holding 365 days of it,
+            against the same day on an empty warehouse: time, bytes written, peak RSS
+            (bench_history.py)
   catalogue_scale
             live daily runs against generated catalogues of 20, 10,000, 200,000 and 1,000,000
             products (local server, real HTTP), each against the 20-product run of the same round:
@@ -54,6 +58,7 @@ from bench_catalogue import (
     work_load_pandas,
 )
 from bench_common import CATEGORY, ecb_dates, log, machine, spans
+from bench_history import bench_history_scale, history_table, history_verdicts
 from bench_pipeline import bench_catalogue, bench_memory, bench_requests, bench_runs
 from bench_report import table, verdicts
 from bench_scale import (
@@ -78,6 +83,9 @@ FULL = {
     "catalogue_repeat": 3,  # a round of it takes over a minute
     "catalogue_sizes": (20, 10_000, 200_000, 1_000_000),
     "catalogue_scale_repeat": 3,
+    "history_products": 100_000,
+    "history_days": 365,
+    "history_repeat": 3,
 }
 QUICK = {
     "repeat": 1,
@@ -92,6 +100,9 @@ QUICK = {
     # Above bulk_products.BULK_MIN_BYTES (about 300 bytes a product), so the bulk path runs too.
     "catalogue_sizes": (20, 5_000),
     "catalogue_scale_repeat": 1,
+    "history_products": 2_000,
+    "history_days": 5,
+    "history_repeat": 1,
 }
 REQUEST_SPANS = ("day", "month", "year")
 
@@ -116,9 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--days", type=int, help="days of the generated table (default: 1000; quick: 30)")
     parser.add_argument(
         "--sections",
-        default="daily,catalogue,requests,memory,scale,catalogue_scale",
+        default="daily,catalogue,requests,memory,scale,catalogue_scale,history_scale",
         help="comma-separated subset of daily (with the backfills), catalogue (category all, every currency), "
-        "requests, memory, scale, catalogue_scale (20 to 1,000,000 products)",
+        "requests, memory, scale, catalogue_scale (20 to 1,000,000 products), history_scale (one more day on a year)",
     )
     parser.add_argument(
         "--catalogue-sizes", help="comma-separated catalogue sizes (default: 20,10000,200000,1000000; quick: 20,5000)"
@@ -158,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat is not None:
         settings["memory_repeat"] = min(settings["memory_repeat"], args.repeat)
     sections = {s.strip() for s in args.sections.split(",") if s.strip()}
-    unknown = sections - {"daily", "catalogue", "requests", "memory", "scale", "catalogue_scale"}
+    unknown = sections - {"daily", "catalogue", "requests", "memory", "scale", "catalogue_scale", "history_scale"}
     if unknown:
         build_parser().error(f"unknown sections: {', '.join(sorted(unknown))}")
 
@@ -206,13 +217,20 @@ def main(argv: list[str] | None = None) -> int:
             log(f"catalogue_scale: {', '.join(f'{n:,}' for n in settings['catalogue_sizes'])} products, live runs")
             report["catalogue_scale"] = bench_catalogue_scale(settings, windows, scratch)
             ok &= report["catalogue_scale"]["checks_ok"]
+        if "history_scale" in sections:
+            log(
+                f"history_scale: one more day on {settings['history_days']} days x "
+                f"{settings['history_products']:,} products, against an empty warehouse"
+            )
+            report["history_scale"] = bench_history_scale(settings, windows, scratch)
+            ok &= report["history_scale"]["last_backup"]["kind"] == "incremental"
     finally:
         if args.keep_scratch:
             log(f"scratch kept: {scratch}")
         else:
             shutil.rmtree(scratch, ignore_errors=True)
     report["duration_seconds"] = time.perf_counter() - started
-    report["targets"] = verdicts(report) + catalogue_verdicts(report)
+    report["targets"] = verdicts(report) + catalogue_verdicts(report) + history_verdicts(report)
     report["agree"] = ok
 
     output = Path(args.output)
@@ -221,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(table(report))
     print(catalogue_table(report))
+    print(history_table(report))
     print(f"\n{report['duration_seconds']:.0f}s; figures written to {path}")
     if not ok:
         print("RESULTS DISAGREE (see above)", file=sys.stderr)

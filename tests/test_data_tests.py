@@ -34,8 +34,8 @@ from tests.support.case_data import case_inputs
 CD_DIR = SQL_DIR / "changing_data"
 PIPELINE_TESTS = SQL_DIR / "tests"
 WEEK_TESTS = CD_DIR / "tests"
-# The other models of the pipeline's tree: the raw landing and the ops tables.
-OTHER_MODELS = ("raw/responses.sql", "ops/reconciliation.sql", "ops/run_log.sql")
+# The other models of the pipeline's tree: the raw landing and the ops tables (runs, backups).
+OTHER_MODELS = ("raw/responses.sql", "ops/backups.sql", "ops/reconciliation.sql", "ops/run_log.sql")
 PIPELINE_MODELS = tuple(MODELS) + OTHER_MODELS
 # The week's load, in order.
 WEEK_MODELS = LOAD_ORDER
@@ -51,8 +51,11 @@ def sql_text(tree: Path, model: str) -> str:
 
 
 def other_inputs(params) -> dict[str, pd.DataFrame]:
-    """The views from which the pipeline writes raw.responses, ops.reconciliation and ops.run_log."""
+    """The views from which the pipeline writes raw.responses, ops.backups, ops.reconciliation and ops.run_log."""
     return {
+        "incoming_backup": pd.DataFrame(
+            [{"backup": params.run_id, "kind": "full", "base": None, "created_at": "2024-02-14T06:01:00+00:00"}]
+        ),
         "incoming_response": pd.DataFrame(
             [
                 {
@@ -641,3 +644,40 @@ def test_the_week_models_are_the_loaders():
     if not all((CD_DIR / model).is_file() for model in loader.LOAD_ORDER):
         pytest.skip("changing_data's LOAD_ORDER still names the files before the rename to <schema>/<table>.sql")
     assert tuple(loader.LOAD_ORDER) == WEEK_MODELS
+
+
+# ---------------------------------------------------------------- singular tests on the load's partition
+
+
+def test_a_partition_local_singular_test_reads_the_loads_partition_only(case, tmp_path):
+    """A broken row on another day is not the load's to answer for; the same break on the load's
+    day fails the test. Without the header line, a test reads its table whole."""
+    from pricing_pipeline.data_tests import PARTITION_LOCAL, DataTest, collect, limited_to_partition
+
+    path, views = case
+    name = "marts_products_eur_positive_prices"
+    with scratch(path, tmp_path, views) as con:
+        days = [day for (day,) in con.execute("SELECT day FROM run_days").fetchall()]
+        # The case's load wrote two days of one category; a row of a day outside the load:
+        con.execute(
+            "INSERT INTO marts.products_eur SELECT * REPLACE (DATE '2020-01-01' AS day, -1 AS price_eur) "
+            "FROM marts.products_eur LIMIT 1"
+        )
+        assert run_data_tests(con, PIPELINE_TESTS, PIPELINE_MODELS, partitions_only=True)[name] == 0
+        with pytest.raises(DataTestError, match=name):
+            run_data_tests(con, PIPELINE_TESTS, PIPELINE_MODELS)  # whole: the row is seen
+        con.execute("UPDATE marts.products_eur SET price_eur = -1 WHERE day = ? AND product_id = 18", [days[0]])
+        with pytest.raises(DataTestError, match=name):
+            run_data_tests(con, PIPELINE_TESTS, PIPELINE_MODELS, partitions_only=True)
+    # The same test without its header line, in a tree of its own: collected as written.
+    tree = tmp_path / "tree"
+    (tree / "tests").mkdir(parents=True)
+    (tree / "marts").mkdir()
+    shutil.copy(SQL_DIR / "marts" / "products_eur.yml", tree / "marts")
+    marked = (PIPELINE_TESTS / f"{name}.sql").read_text(encoding="utf-8")
+    assert PARTITION_LOCAL in marked
+    (tree / "tests" / f"{name}.sql").write_text(marked.replace(PARTITION_LOCAL, "\n--"), encoding="utf-8")
+    [collected] = [t for t in collect(tree / "tests", ["marts/products_eur.sql"], True) if t.name == name]
+    assert collected.sql == marked.replace(PARTITION_LOCAL, "\n--")
+    limited = limited_to_partition(DataTest(name, marked), declaration(SQL_DIR / "marts/products_eur.sql"))
+    assert "run_days" in limited.sql and "run_category" in limited.sql

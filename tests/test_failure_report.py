@@ -164,12 +164,16 @@ def backed_up(tmp_path) -> tuple[Path, str]:
     return data, expected
 
 
-def test_the_manifest_records_the_content_hash_at_backup_time(backed_up):
-    data, expected = backed_up
-    manifest = json.loads((data / "backups" / "first" / MANIFEST).read_text(encoding="utf-8"))
+def test_the_first_manifest_records_a_full_backup_its_rows_and_each_files_digest(backed_up):
+    data, _ = backed_up
+    folder = data / "backups" / "first"
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["run_id"] == "first"
-    assert manifest["tables"] == ["ops.run_log", "staging.t"]
-    assert manifest["content_hash"] == expected
+    assert manifest["kind"] == "full"
+    assert manifest["tables"] == ["ops.backups", "ops.run_log", "staging.t"]
+    assert manifest["rows"] == {"ops.backups": 1, "ops.run_log": 1, "staging.t": 3}
+    written = {path.name for path in folder.iterdir()} - {MANIFEST}
+    assert manifest["files"] == {name: file_digest(folder / name) for name in sorted(written)}
 
 
 def test_restore_of_a_damaged_warehouse_gives_the_content_of_the_backup(backed_up):
@@ -179,7 +183,7 @@ def test_restore_of_a_damaged_warehouse_gives_the_content_of_the_backup(backed_u
     damaged = file_digest(warehouse)
     restored = restore_warehouse(data)
     assert restored.backup == data / "backups" / "first"
-    assert restored.content_hash == expected
+    assert restored.applied == [restored.backup]
     assert hash_of(warehouse) == expected  # computed again, from the file now in place
     [aside] = restored.kept_aside
     assert aside.name.startswith("warehouse.duckdb.before-restore-")
@@ -197,11 +201,54 @@ def test_restore_takes_the_newest_backup_or_the_one_named(backed_up):
     assert second != first
     export_backup(warehouse, data / "backups", "second")
     assert [p.name for p in find_backups(data / "backups")] == ["first", "second"]
+    assert json.loads((data / "backups" / "second" / MANIFEST).read_text(encoding="utf-8"))["kind"] == "incremental"
     damage(warehouse)
-    assert restore_warehouse(data).content_hash == second
-    assert restore_warehouse(data, chosen="first").content_hash == first
+    assert [p.name for p in restore_warehouse(data).applied] == ["first", "second"]
+    assert hash_of(warehouse) == second
+    assert [p.name for p in restore_warehouse(data, chosen="first").applied] == ["first"]
     assert hash_of(warehouse) == first
     assert len(list(data.glob("warehouse.duckdb.before-restore-*"))) >= 1
+
+
+def test_a_backup_after_a_restore_applies_on_the_backup_restored(backed_up):
+    """Restored to `first`, the warehouse no longer holds what `second` added: the next backup is
+    incremental on `first`, and restoring it gives that warehouse, not one with `second`'s row."""
+    data, _ = backed_up
+    warehouse = data / "warehouse.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("INSERT INTO staging.t VALUES (100, 1)")
+    con.close()
+    export_backup(warehouse, data / "backups", "second")
+    restore_warehouse(data, chosen="first")
+    con = duckdb.connect(str(warehouse))
+    con.execute("INSERT INTO staging.t VALUES (200, 2)")
+    con.close()
+    third = hash_of(warehouse)
+    export_backup(warehouse, data / "backups", "third")
+    assert json.loads((data / "backups" / "third" / MANIFEST).read_text(encoding="utf-8"))["base"] == "first"
+    damage(warehouse)
+    assert [p.name for p in restore_warehouse(data).applied] == ["first", "third"]
+    assert hash_of(warehouse) == third
+
+
+def test_one_backup_in_full_every_is_full_and_pruning_keeps_what_the_kept_ones_apply_on(backed_up):
+    data, _ = backed_up
+    warehouse, root = data / "warehouse.duckdb", data / "backups"
+    kinds = {}
+    for number, name in enumerate(["second", "third", "fourth", "fifth"], start=1):
+        con = duckdb.connect(str(warehouse))
+        con.execute("INSERT INTO staging.t VALUES (?, 1)", [100 + number])
+        con.close()
+        export_backup(warehouse, root, name, keep=2, full_every=3)
+        kinds[name] = json.loads((root / name / MANIFEST).read_text(encoding="utf-8"))["kind"]
+    # first full; second and third on it; fourth full again (a chain holds at most full_every - 1).
+    assert kinds == {"second": "incremental", "third": "incremental", "fourth": "full", "fifth": "incremental"}
+    # The two newest, fourth and fifth, need nothing older: the rest were removed.
+    assert [p.name for p in find_backups(root)] == ["fourth", "fifth"]
+    expected = hash_of(warehouse)
+    damage(warehouse)
+    assert [p.name for p in restore_warehouse(data).applied] == ["fourth", "fifth"]
+    assert hash_of(warehouse) == expected
 
 
 def test_restore_moves_the_wal_aside_with_its_file(backed_up):
@@ -229,18 +276,28 @@ def test_restore_refuses_while_a_run_holds_the_lock(backed_up):
     assert not list(data.glob("warehouse.duckdb.*"))
 
 
-def test_restore_refuses_a_backup_that_does_not_match_its_manifest(backed_up):
+def test_restore_refuses_a_backup_whose_file_does_not_match_its_manifest(backed_up):
     data, _ = backed_up
-    manifest_path = data / "backups" / "first" / MANIFEST
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest["content_hash"] = "0" * 64
-    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    parquet = next((data / "backups" / "first").glob("staging*.parquet"))
+    body = bytearray(parquet.read_bytes())
+    body[len(body) // 2] ^= 0xFF  # one byte flipped on the backup's disk
+    parquet.write_bytes(bytes(body))
     before = file_digest(data / "warehouse.duckdb")
     with pytest.raises(PipelineFailed) as failure:
         restore_warehouse(data)
-    assert "the backup is damaged" in failure.value.report.what
+    assert "the backup is damaged" in failure.value.report.what and parquet.name in failure.value.report.what
     assert file_digest(data / "warehouse.duckdb") == before
     assert not list(data.glob("warehouse.duckdb.*"))  # no half-restored file left beside it
+
+
+def test_restore_refuses_an_incremental_backup_whose_base_is_gone(backed_up):
+    data, _ = backed_up
+    export_backup(data / "warehouse.duckdb", data / "backups", "second")
+    backup_module.shutil.rmtree(data / "backups" / "first")
+    with pytest.raises(PipelineFailed) as failure:
+        restore_warehouse(data, chosen="second")
+    assert "second is incremental on first, which is missing" in failure.value.report.what
+    assert not list(data.glob("warehouse.duckdb.*"))
 
 
 @pytest.mark.parametrize("chosen", [".first.partial", "no-such-backup"])

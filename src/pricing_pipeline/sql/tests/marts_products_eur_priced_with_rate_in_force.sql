@@ -1,5 +1,6 @@
 -- Every price uses the USD rate of its rate_date, that rate is the latest one on or before the day,
 -- and it is at most a few days old (a longer gap means ECB rates are missing).
+-- Partition-local: each row is checked against the rates, which are read whole.
 --
 -- Reads:
 --   marts.products_eur

@@ -1,4 +1,5 @@
 -- Every ranked product is a row of marts.products_eur on its day, at the same EUR price.
+-- Partition-local: each row is checked against marts.products_eur, read whole.
 --
 -- Reads:
 --   marts.top_products_daily

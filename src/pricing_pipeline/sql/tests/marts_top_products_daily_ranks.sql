@@ -1,4 +1,5 @@
 -- At most 5 rows per day and category, ranked 1..n without gaps.
+-- Partition-local: the rule holds within a day and category.
 --
 -- Reads:
 --   marts.top_products_daily

@@ -1,4 +1,5 @@
 -- Every rate is positive.
+-- Partition-local: each row is checked on its own.
 --
 -- Reads:
 --   staging.exchange_rates

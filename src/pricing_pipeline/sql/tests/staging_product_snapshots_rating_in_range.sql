@@ -1,4 +1,5 @@
 -- Ratings are between 0 and 5, rating counts never negative.
+-- Partition-local: each row is checked on its own.
 --
 -- Reads:
 --   staging.product_snapshots
