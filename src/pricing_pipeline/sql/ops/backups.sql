@@ -13,4 +13,4 @@ CREATE TABLE IF NOT EXISTS ops.backups (
 );
 
 INSERT OR REPLACE INTO ops.backups (backup, kind, base, created_at)
-SELECT backup, kind, base, CAST(created_at AS TIMESTAMPTZ) FROM incoming_backup;
+SELECT backup, kind, base, CAST(created_at AS TIMESTAMPTZ) AS created_at FROM incoming_backup;
