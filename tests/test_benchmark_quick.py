@@ -8,12 +8,14 @@ report holds every figure.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
 
 import pytest
 
+from tests.support.ecb_reference import ecb_table, rate_in_force
 from tests.support.paths import PROJECT_ROOT
 
 BENCHMARK = PROJECT_ROOT / "scripts" / "benchmark.py"
@@ -115,3 +117,22 @@ def test_catalogue_runs_price_every_product_and_measure_each_size(quick):
     names = {target["name"] for target in report["targets"]}
     assert "catalogue runs: every product priced, top 5 ranked" in names
     assert "catalogue (live run through the runner)" in stdout
+
+
+def test_one_more_day_on_a_history_is_measured_against_an_empty_warehouse(quick):
+    report, _ = quick
+    history = report["history_scale"]
+    days, products = history["days"], history["products"]
+    # The generated history holds every product on every day (copies of the first), in every
+    # currency of the first day's publication in force, and in EUR; read here from the ECB file.
+    first_day = dt.date.fromisoformat(history["first_day"])
+    publication, _ = rate_in_force(first_day)
+    currencies = len(ecb_table()[publication]) + 1
+    assert history["sizes"]["marts.products_eur"] == days * products
+    assert history["sizes"]["marts.product_prices"] == days * products * currencies
+    assert history["last_backup"]["kind"] == "incremental"
+    for where in ("empty", "history"):
+        for figure in ("seconds", "bytes_written", "rss_mb"):
+            assert set(history[where][figure]) >= STATS and history[where][figure]["median"] > 0
+    names = {target["name"] for target in report["targets"]}
+    assert any(name.startswith("one more day on") and name.endswith("bytes written") for name in names)

@@ -68,7 +68,8 @@ def other_inputs(params) -> dict[str, pd.DataFrame]:
                     "fetched_at": None,
                     "landed_at": "2024-02-14T06:00:00+00:00",
                     "body_sha256": "0" * 64,
-                    "body": b"[]",
+                    "body_bytes": 2,
+                    "body_file": f"raw/{params.run_id}/products.{'0' * 16}.json",
                 }
             ]
         ),

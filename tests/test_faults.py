@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -346,7 +347,12 @@ def test_html_instead_of_json_is_rejected_kept_and_replayable(server, warehouse,
     # Saved before validation, in the raw folder and in raw.responses, and replayable.
     landed = warehouse / "raw" / "fhtml" / "products.json"
     assert landed.read_bytes() == html
-    assert query(warehouse, "SELECT body FROM raw.responses WHERE run_id = 'fhtml' AND name = 'products'") == [(html,)]
+    [(body_file, size, digest)] = query(
+        warehouse,
+        "SELECT body_file, body_bytes, body_sha256 FROM raw.responses WHERE run_id = 'fhtml' AND name = 'products'",
+    )
+    assert (warehouse / body_file).read_bytes() == html
+    assert (size, digest) == (len(html), hashlib.sha256(html).hexdigest())
     params = validate_parameters(DAY, DAY, CATEGORY, "live", "fhtml")
     with pytest.raises(BodyError, match="body is not JSON"):
         parse_products(load_landed(landed), params)

@@ -379,3 +379,41 @@ def test_incremental_backups_restore_the_warehouse_as_each_run_left_it(data_dir,
         target = tmp_path / f"{name}.duckdb"
         restore_backup(backups / name, target)
         assert full_hash(target) == expected, name
+
+    # The landed bodies live in data/raw, mirrored by the backups: lost with the warehouse, they
+    # come back with it, byte for byte as raw.responses recorded them.
+    recorded = query(data_dir, "SELECT DISTINCT body_file, body_sha256 FROM raw.responses")
+    # first's bodies, and third's (its second run landed the same three bodies): the restore to
+    # first undid drift's and second's.
+    assert len(recorded) == 6
+    shutil.rmtree(data_dir / "raw")
+    (data_dir / "warehouse.duckdb").unlink()
+    restored = restore(data_dir)
+    assert restored.returncode == 0, restored.stderr
+    assert f"put back into data/raw from the backups' mirror: {len(recorded)}" in restored.stdout
+    for body_file, digest in recorded:
+        assert hashlib.sha256((data_dir / body_file).read_bytes()).hexdigest() == digest, body_file
+
+
+def test_a_warehouse_holding_bodies_moves_them_to_files_at_its_next_landing(data_dir):
+    """A warehouse from before bodies were kept as files (raw.responses.body): the next run writes
+    each body to data/raw unless a file with its digest is there, and records the file instead."""
+    assert run(data_dir, "--date", "2024-02-12", "--run-id", "old").returncode == 0
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    rows = con.execute("SELECT run_id, name, body_file FROM raw.responses ORDER BY name").fetchall()
+    bodies = {name: (data_dir / body_file).read_bytes() for _, name, body_file in rows}
+    # As the table was: the body inside, no file columns.
+    con.execute("ALTER TABLE raw.responses ADD COLUMN body BLOB")
+    for name, body in bodies.items():
+        con.execute("UPDATE raw.responses SET body = ? WHERE name = ?", [body, name])
+    con.execute("ALTER TABLE raw.responses DROP COLUMN body_file")
+    con.execute("ALTER TABLE raw.responses DROP COLUMN body_bytes")
+    con.close()
+    shutil.rmtree(data_dir / "raw")
+    assert run(data_dir, "--date", "2024-02-13", "--run-id", "new").returncode == 0
+    moved = query(data_dir, "SELECT name, body_file, body_bytes FROM raw.responses WHERE run_id = 'old' ORDER BY name")
+    assert [name for name, _, _ in moved] == sorted(bodies)
+    for name, body_file, size in moved:
+        assert (data_dir / body_file).read_bytes() == bodies[name] and size == len(bodies[name])
+    columns = [row[0] for row in query(data_dir, "DESCRIBE raw.responses")]
+    assert "body" not in columns and columns[-2:] == ["body_bytes", "body_file"]

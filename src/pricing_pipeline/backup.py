@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -33,12 +34,14 @@ import pandas as pd
 
 from . import settings
 from .data_tests import run_data_tests
+from .files import copy_whole
 from .parameters import RunParameters
 from .run_scope import TABLES as DAY_TABLES
 from .run_scope import run_scope
 from .warehouse import connect, quoted_path, sql_text, transaction, user_tables
 
 MANIFEST = "backup.json"
+log = logging.getLogger(__name__)
 
 
 class BackupFailed(RuntimeError):
@@ -82,7 +85,7 @@ def export_backup(warehouse: Path, backup_root: Path, run_id: str, keep: int = 0
     try:
         partial.mkdir()
         with connect(warehouse) as con:
-            manifest = _export(con, backup_root, partial, target.name, run_id, full_every)
+            manifest = _export(con, backup_root, partial, target.name, run_id, full_every, warehouse.parent)
         manifest["files"] = {path.name: file_sha256(path) for path in sorted(partial.iterdir())}
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     except Exception as error:
@@ -103,7 +106,9 @@ def _free_name(root: Path, run_id: str) -> Path:
     return target
 
 
-def _export(con: duckdb.DuckDBPyConnection, root: Path, folder: Path, name: str, run_id: str, full_every: int) -> dict:
+def _export(
+    con: duckdb.DuckDBPyConnection, root: Path, folder: Path, name: str, run_id: str, full_every: int, data_dir: Path
+) -> dict:
     base = _base(con, root, full_every)
     scopes = _changed_scopes(con, base) if base is not None else None
     kind = "incremental" if scopes is not None else "full"
@@ -119,6 +124,7 @@ def _export(con: duckdb.DuckDBPyConnection, root: Path, folder: Path, name: str,
     if scopes is None:
         con.execute(f"EXPORT DATABASE '{quoted_path(folder)}' (FORMAT parquet)")
         manifest["rows"] = {table: _count(con, table, "TRUE", []) for table in tables}
+        manifest["bodies"] = mirror_bodies(con, "TRUE", [], root, data_dir)
         return manifest
     manifest.update(base=base["name"], chain_length=base["chain_length"] + 1, partitions={})
     for table in tables:
@@ -128,7 +134,66 @@ def _export(con: duckdb.DuckDBPyConnection, root: Path, folder: Path, name: str,
             f"COPY (SELECT * FROM {table} WHERE {where}) TO '{quoted_path(file)}' (FORMAT parquet)", args
         ).fetchall()
         manifest["partitions"][table] = {"where": where, "args": args, "rows": rows, "file": file.name}
+    manifest["bodies"] = mirror_bodies(con, *scopes.get("raw.responses", ("FALSE", [])), root, data_dir)
     return manifest
+
+
+def mirror_bodies(con: duckdb.DuckDBPyConnection, where: str, args: list, root: Path, data_dir: Path) -> dict:
+    """Copy the landed bodies that raw.responses records (those `where` selects) to root/raw/...,
+    the backups' mirror of data/raw: bodies never change, so each is copied once, and the mirror
+    is never pruned. A body already gone from the data folder (a warehouse file copied without its
+    data/raw) cannot be copied: it is counted in the manifest and logged, and the backup goes on."""
+    found = {"copied": 0, "bytes": 0, "missing": 0, "missing_examples": []}
+    if "raw.responses" not in user_tables(con) or not _has_column(con, "raw.responses", "body_file"):
+        return found
+    for body_file, size in con.execute(
+        f"SELECT body_file, body_bytes FROM raw.responses WHERE {where}", args
+    ).fetchall():
+        mirror = root / body_file
+        if mirror.is_file() and mirror.stat().st_size == size:
+            continue
+        source = data_dir / body_file
+        if not source.is_file():
+            found["missing"] += 1
+            if len(found["missing_examples"]) < 3:
+                found["missing_examples"].append(body_file)
+            continue
+        copy_whole(source, mirror)
+        found["copied"] += 1
+        found["bytes"] += size
+    if found["missing"]:
+        log.warning(
+            "%d landed bodies that raw.responses records are missing from %s and from the mirror, e.g. %s",
+            found["missing"],
+            data_dir,
+            ", ".join(found["missing_examples"]),
+        )
+    return found
+
+
+def restore_bodies(warehouse: Path, root: Path, data_dir: Path) -> tuple[int, list[str]]:
+    """Put back into data_dir every body the restored warehouse records and the data folder lacks,
+    from the backups' mirror, each checked against its SHA-256. Returns the bodies put back, and
+    those the mirror could not give (absent, or not matching their digest), which are left out."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        if "raw.responses" not in user_tables(con) or not _has_column(con, "raw.responses", "body_file"):
+            return 0, []
+        rows = con.execute("SELECT DISTINCT body_file, body_bytes, body_sha256 FROM raw.responses").fetchall()
+    finally:
+        con.close()
+    restored, unavailable = 0, []
+    for body_file, size, digest in rows:
+        target = data_dir / body_file
+        if target.is_file() and target.stat().st_size == size:
+            continue
+        mirror = root / body_file
+        if not mirror.is_file() or file_sha256(mirror) != digest:
+            unavailable.append(body_file)
+            continue
+        copy_whole(mirror, target)
+        restored += 1
+    return restored, unavailable
 
 
 def _base(con: duckdb.DuckDBPyConnection, root: Path, full_every: int) -> dict | None:

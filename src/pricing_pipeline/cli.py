@@ -208,6 +208,11 @@ def restore_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -
     if len(restored.applied) > 1:
         print(f"  applied: {', '.join(piece.name for piece in restored.applied)} (a full backup, then increments)")
     print(f"content hash: {restored.content_hash} (every file and every table's rows as the backups recorded)")
+    if restored.bodies:
+        print(f"landed bodies put back into data/raw from the backups' mirror: {restored.bodies}")
+    if restored.bodies_unavailable:
+        missing = restored.bodies_unavailable
+        print(f"landed bodies neither in data/raw nor in the mirror: {len(missing)}, e.g. {', '.join(missing[:3])}")
     for aside in restored.kept_aside:
         print(f"kept aside: {relative_to_root(aside)}")
     if not restored.kept_aside:

@@ -6,11 +6,11 @@ the committed data/output/; `make run` publishes the case run's copy there (publ
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
 
+from .files import copy_whole
 from .parameters import RunParameters
 from .run_scope import RUN_ORDER, run_scope
 from .warehouse import quoted_path
@@ -81,12 +81,5 @@ def publish_outputs(run_output: Path, target: Path) -> list[Path]:
     target.mkdir(parents=True, exist_ok=True)
     published = []
     for name in OUTPUTS:
-        path = target / name
-        partial = path.with_name(path.name + ".partial")
-        try:
-            shutil.copyfile(run_output / name, partial)
-            partial.replace(path)
-        finally:
-            partial.unlink(missing_ok=True)
-        published.append(path)
+        published.append(copy_whole(run_output / name, target / name))
     return published

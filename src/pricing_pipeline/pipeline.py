@@ -4,7 +4,8 @@
   2. transform   notebooks/02_transform.ipynb (transform.py, outputs.py, charts.py)
   3. reconcile   reconcile.py: re-read the source, compare with the snapshot written
   4. run log     run_log.py: one row of ops.run_log, whatever the outcome
-  5. backup      backup.py: the warehouse exported as Parquet, with its manifest (restore.py)
+  5. backup      backup.py: the partitions written since the last backup (a full export one run in
+                 7) as Parquet with their manifest, and the run's landed bodies (restore.py)
   6. publish     outputs.py: the run's CSVs copied to --publish-outputs (`make run` only)
 
 A failure at any step ends in a report of a few lines (run_failure.py: what failed, the warehouse's

@@ -15,7 +15,15 @@ from pathlib import Path
 
 import duckdb
 
-from .backup import BackupDamaged, backup_chain, backup_root, find_backups, read_manifest, restore_backup
+from .backup import (
+    BackupDamaged,
+    backup_chain,
+    backup_root,
+    find_backups,
+    read_manifest,
+    restore_backup,
+    restore_bodies,
+)
 from .failure_report import short, summary
 from .failures import FailureReport, PipelineFailed, RunFailed
 from .lock import exclusive_run
@@ -33,6 +41,8 @@ class Restored:
     made_by: str  # the run that made the backup
     made_at: str
     applied: list[Path]  # the backups applied: the full one, then each incremental one
+    bodies: int  # landed bodies put back into data/raw from the backups' mirror
+    bodies_unavailable: list[str]  # bodies the data folder lacks that the mirror could not give
     kept_aside: list[Path]  # the files that were in place before, renamed
 
 
@@ -76,6 +86,8 @@ def restore_warehouse(data_dir: Path, backup_dir: str = "", chosen: str = "") ->
 
 
 def _restore(data_dir: Path, warehouse: Path, root: Path, chosen: str) -> Restored:
+    """The restore itself: the warehouse into a new file, the landed bodies it records that the data
+    folder lacks, then the swap."""
     backup = choose_backup(root, chosen)
     manifest = read_manifest(backup)
     incoming = data_dir / "warehouse.duckdb.restoring"
@@ -83,6 +95,7 @@ def _restore(data_dir: Path, warehouse: Path, root: Path, chosen: str) -> Restor
         leftover.unlink(missing_ok=True)  # an earlier restore that stopped half-way
     try:
         restore_backup(backup, incoming)
+        bodies, bodies_unavailable = restore_bodies(incoming, root, data_dir)
         con = duckdb.connect(str(incoming), read_only=True)
         try:
             digest = content_hash(con, tuple(manifest["tables"]))
@@ -109,4 +122,6 @@ def _restore(data_dir: Path, warehouse: Path, root: Path, chosen: str) -> Restor
             kept.append(aside)
     incoming.rename(warehouse)
     applied = backup_chain(backup, check_files=False)
-    return Restored(backup, warehouse, digest, manifest["run_id"], manifest["created_at"], applied, kept)
+    return Restored(
+        backup, warehouse, digest, manifest["run_id"], manifest["created_at"], applied, bodies, bodies_unavailable, kept
+    )
