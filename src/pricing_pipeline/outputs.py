@@ -54,9 +54,9 @@ def export_csv(con: duckdb.DuckDBPyConnection, query: str, params: list, path: P
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE export AS {query}", params)
-        con.execute(f"COPY export TO '{quoted_path(partial)}' (HEADER, DELIMITER ',')")
-        con.execute("DROP TABLE export")
+        # Straight from the query: a copy of the rows first (a temporary table) held a long
+        # backfill's every price in memory.
+        con.execute(f"COPY ({query}) TO '{quoted_path(partial)}' (HEADER, DELIMITER ',')", params)
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
