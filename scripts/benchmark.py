@@ -137,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--catalogue-scale-repeat", type=int, help="rounds of the catalogue_scale runs (default: 3; quick: 1)"
     )
+    for name, default in (("days", "365; quick: 5"), ("products", "100,000; quick: 2,000"), ("repeat", "3; quick: 1")):
+        parser.add_argument(f"--history-{name}", type=int, help=f"history_scale: {name} (default: {default})")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--keep-scratch", action="store_true", help="keep the scratch folder (its path is printed)")
     return parser
@@ -164,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
             settings[key] = getattr(args, key)
     if args.catalogue_sizes:
         settings["catalogue_sizes"] = tuple(int(n) for n in args.catalogue_sizes.split(","))
+    for key in ("history_days", "history_products", "history_repeat"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
     if args.catalogue_scale_repeat is not None:
         settings["catalogue_scale_repeat"] = args.catalogue_scale_repeat
     if args.repeat is not None:

@@ -680,5 +680,5 @@ def test_a_partition_local_singular_test_reads_the_loads_partition_only(case, tm
     (tree / "tests" / f"{name}.sql").write_text(marked.replace(PARTITION_LOCAL, "\n--"), encoding="utf-8")
     [collected] = [t for t in collect(tree / "tests", ["marts/products_eur.sql"], True) if t.name == name]
     assert collected.sql == marked.replace(PARTITION_LOCAL, "\n--")
-    limited = limited_to_partition(DataTest(name, marked), declaration(SQL_DIR / "marts/products_eur.sql"))
+    limited = limited_to_partition(DataTest(name, marked), [declaration(SQL_DIR / "marts/products_eur.sql")])
     assert "run_days" in limited.sql and "run_category" in limited.sql

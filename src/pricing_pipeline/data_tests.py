@@ -29,9 +29,9 @@ day costs, not the whole history. A unique test keeps only the partition columns
 key, so a duplicate of a key in the partition is always seen whole; when none does, it looks for
 the partition's keys across the whole table. Models without a partition are tested whole, and so
 are singular tests, except those whose header says ``-- Partition-local:`` (their rule holds row by
-row, or within a partition): they read their model's partition, the other tables whole. A not-null
-test of a partition column looks for NULLs in the other partition columns' rows only (a NULL is in
-no partition), which the column statistics make cheap.
+row, or within a partition): they read the load's partitions of the models it wrote, the other
+tables whole. A not-null test of a partition column looks for NULLs in the other partition columns'
+rows only (a NULL is in no partition), which the column statistics make cheap.
 """
 
 from __future__ import annotations
@@ -241,21 +241,23 @@ def singular_tests(folder: Path) -> list[DataTest]:
     return [DataTest(path.stem, path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.sql"))]
 
 
-def limited_to_partition(test: DataTest, decl: Declaration) -> DataTest:
-    """A singular test of decl's model reading only the model's partition: every reference to the
-    relation becomes a subquery of its partition's rows, under the same name. The other tables it
-    reads (the rates a price is checked against) stay whole, as the rule needs them."""
+def limited_to_partition(test: DataTest, declarations: Iterable[Declaration]) -> DataTest:
+    """A singular test reading only the load's partitions: every reference to a relation the load
+    wrote (one of `declarations` with a partition) becomes a subquery of its partition's rows, under
+    the same name. Tables the load did not write stay whole."""
     import sqlglot
     from sqlglot import exp
 
-    schema, table = decl.model.split(".")
-    conditions = " AND ".join(_in_partition(decl, decl.partition, table))
+    partitioned = {decl.model: decl for decl in declarations if decl.partition}
 
     def limit(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Table) and node.db == schema and node.name == table:
-            partition = sqlglot.parse_one(f"SELECT * FROM {decl.model} AS {table} WHERE {conditions}", read="duckdb")
-            return partition.subquery(node.alias or table)
-        return node
+        decl = partitioned.get(f"{node.db}.{node.name}") if isinstance(node, exp.Table) else None
+        if decl is None:
+            return node
+        table = node.name
+        conditions = " AND ".join(_in_partition(decl, decl.partition, table))
+        partition = sqlglot.parse_one(f"SELECT * FROM {decl.model} AS {table} WHERE {conditions}", read="duckdb")
+        return partition.subquery(node.alias or table)
 
     tree = sqlglot.parse_one(test.sql, read="duckdb")
     return DataTest(test.name, tree.transform(limit, copy=True).sql(dialect="duckdb", pretty=True))
@@ -270,17 +272,16 @@ def collect(
     when `folder` is None): the same strings as the load's list of models ("marts/products_eur.sql").
     With partitions_only, a singular test of one of `models` (its name starts with the model's
     prefix) whose header says `-- Partition-local:` (its rule holds row by row, or within a
-    partition) reads that model's partition only (limited_to_partition).
+    partition) reads only the load's partitions of the models it reads (limited_to_partition).
     """
     tests = singular_tests(folder) if folder is not None else []
     tree = folder.parent if folder is not None else SQL_DIR
     declarations = [declaration(tree / model) for model in models]
     if partitions_only:
-        partitioned = sorted((d for d in declarations if d.partition), key=lambda d: -len(d.prefix))
+        prefixes = [d.prefix for d in declarations if d.partition]
         for index, test in enumerate(tests):
-            decl = next((d for d in partitioned if test.name.startswith(f"{d.prefix}_")), None)
-            if decl is not None and PARTITION_LOCAL in test.sql:
-                tests[index] = limited_to_partition(test, decl)
+            if PARTITION_LOCAL in test.sql and any(test.name.startswith(f"{prefix}_") for prefix in prefixes):
+                tests[index] = limited_to_partition(test, declarations)
     for decl in declarations:
         tests += generic_tests(decl, partitions_only)
     names = [test.name for test in tests]

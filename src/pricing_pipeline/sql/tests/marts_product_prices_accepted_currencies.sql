@@ -1,6 +1,7 @@
 -- marts.product_prices: every currency of the run's days is one of staging.currency_minor_units,
 -- priced with its minor unit, and no price is negative. (A price may round to 0 minor units: 0.01
 -- USD is 0.0037 MTL, and rounding that to the cent is 0.00.)
+-- Partition-local: each row is checked on its own.
 --
 -- Reads:
 --   marts.product_prices

@@ -1,5 +1,6 @@
 -- marts.product_prices: the EUR price of every product and day of the run is the case's price_eur in
 -- marts.products_eur (the same rule, computed by another statement), and no such product is missing.
+-- Partition-local: each product-day is checked against its own day's rows.
 --
 -- Reads:
 --   marts.products_eur

@@ -2,6 +2,7 @@
 -- (EUR at 1), that publication is the latest one on or before the day, and the day's prices of a
 -- product cover exactly the currencies of that publication and EUR: none missing, none taken from an
 -- older publication.
+-- Partition-local: each product-day is checked against the rates of its day, in the load's window.
 --
 -- Reads:
 --   staging.exchange_rates

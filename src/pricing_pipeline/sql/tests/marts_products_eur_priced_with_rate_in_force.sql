@@ -1,6 +1,7 @@
 -- Every price uses the USD rate of its rate_date, that rate is the latest one on or before the day,
 -- and it is at most a few days old (a longer gap means ECB rates are missing).
--- Partition-local: each row is checked against the rates, which are read whole.
+-- Partition-local: each row is checked against the rates of the load's window, which hold the
+-- publication in force on each of its days and any later one.
 --
 -- Reads:
 --   marts.products_eur

@@ -1,5 +1,5 @@
 -- Every ranked product is a row of marts.products_eur on its day, at the same EUR price.
--- Partition-local: each row is checked against marts.products_eur, read whole.
+-- Partition-local: each row is checked against the same day and category of marts.products_eur.
 --
 -- Reads:
 --   marts.top_products_daily
