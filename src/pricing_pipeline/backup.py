@@ -36,11 +36,13 @@ from . import settings
 from .data_tests import run_data_tests
 from .files import copy_whole
 from .parameters import RunParameters
+from .paths import backup_root
 from .run_scope import TABLES as DAY_TABLES
 from .run_scope import run_scope
 from .warehouse import connect, quoted_path, sql_text, transaction, user_tables
 
 MANIFEST = "backup.json"
+__all__ = ["BackupDamaged", "BackupFailed", "backup_root", "export_backup", "find_backups", "restore_backup"]
 log = logging.getLogger(__name__)
 
 
@@ -55,16 +57,6 @@ class BackupFailed(RuntimeError):
 
 class BackupDamaged(ValueError):
     """A backup's files or restored rows differ from what its manifest recorded, or its chain is broken."""
-
-
-def backup_root(data_dir: Path, backup_dir: str = "") -> Path:
-    """Where warehouse backups go: --backup-dir, else $PIPELINE_BACKUP_DIR, else <data dir>/backups.
-
-    In production this is another disk or a bucket mount, so that losing the warehouse's disk
-    loses nothing.
-    """
-    chosen = backup_dir or settings.text(settings.BACKUP_DIR)
-    return Path(chosen) if chosen else data_dir / "backups"
 
 
 def export_backup(warehouse: Path, backup_root: Path, run_id: str, keep: int = 0, full_every: int = 0) -> Path:

@@ -22,9 +22,6 @@ from .notebook_runner import DEFAULT_CELL_TIMEOUT
 from .parameters import SOURCES, ParameterError
 from .paths import relative_to_root, resolve_data_dir
 from .pipeline import default_run_date, parameters_for, run_pipeline
-from .restore import restore_warehouse
-from .run_scope import run_frame
-from .warehouse import connect
 
 # Printing every day of a long backfill would bury the summary.
 MAX_DAYS_PRINTED = 14
@@ -128,6 +125,9 @@ def print_summary(record) -> None:
     print(f"backup:  {relative_to_root(record.backup)}/")
     if record.published:
         print(f"published: {', '.join(relative_to_root(path) for path in record.published)}")
+    from .run_scope import run_frame
+    from .warehouse import connect
+
     with connect(record.paths.warehouse) as con:
         top = run_frame(con, "marts.top_products_daily", params)
     days = sorted(top["day"].unique())
@@ -199,6 +199,8 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
 def restore_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     try:
+        from .restore import restore_warehouse
+
         restored = restore_warehouse(data_dir, args.backup_dir, args.backup)
     except PipelineFailed as failure:
         print_failure("restore FAILED", failure.report)

@@ -15,8 +15,6 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from .failures import FailureReport
 from .paths import relative_to_root
 
@@ -96,6 +94,8 @@ def summary(error: BaseException) -> str:
 def warehouse_problem(warehouse: Path) -> tuple[str, str] | None:
     """(cause, detail) when the warehouse file exists but cannot be opened; None when it opens (or
     does not exist yet). Only the catalogue is read: cheap whatever the warehouse's size."""
+    import duckdb
+
     if not warehouse.exists():
         return None
     try:
@@ -115,6 +115,8 @@ def warehouse_problem(warehouse: Path) -> tuple[str, str] | None:
 def load_count(warehouse: Path, run_id: str) -> int | None:
     """How many loads of this run id have committed (ops.loads, counted in each load's own
     transaction); None when the warehouse cannot be read."""
+    import duckdb
+
     if not warehouse.exists():
         return 0
     try:

@@ -52,3 +52,13 @@ class RunPaths:
         for folder in (self.raw, self.interim, self.output):
             folder.mkdir(parents=True, exist_ok=True)
         return self
+
+
+def backup_root(data_dir: Path, backup_dir: str = "") -> Path:
+    """Where warehouse backups go: --backup-dir, else $PIPELINE_BACKUP_DIR, else <data dir>/backups.
+
+    In production this is another disk or a bucket mount, so that losing the warehouse's disk
+    loses nothing.
+    """
+    chosen = backup_dir or settings.text(settings.BACKUP_DIR)
+    return Path(chosen) if chosen else data_dir / "backups"

@@ -26,7 +26,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from .backup import backup_root, export_backup
 from .failure_report import StepError, load_count, short, summary
 from .failures import FailureReport, PipelineFailed, RunFailed
 from .lock import exclusive_run
@@ -36,13 +35,12 @@ from .notebook_runner import (
     run_notebooks,
     started_kernels,
 )
-from .outputs import publish_outputs
 from .parameters import RunParameters, notebook_parameters, validate_parameters
-from .reconcile import reconcile_with_source
-from .run_failure import lock_failure, report_failure
+from .paths import backup_root
 from .run_log import RunRecord, write_run_log
-from .run_scope import rows_for_days
-from .warehouse import connect
+
+# The steps after the notebooks (reconcile, backup, ...) import pandas and DuckDB where they are
+# used: loaded before the kernels start, they kept ~60 MB in the runner while both kernels were busy.
 
 NOTEBOOKS = ("01_extract.ipynb", "02_transform.ipynb")
 log = logging.getLogger(__name__)
@@ -123,7 +121,12 @@ def _run_steps(
                     log_output,
                     on_executed=lambda executed: pages.append(html_renderer.submit(render_html, executed)),
                 )
+            from .run_scope import rows_for_days
+            from .warehouse import connect
+
             if reconciliation:
+                from .reconcile import reconcile_with_source
+
                 step = ("reconciliation", "reconciliation with the source")
                 record.reconciliation = reconcile_with_source(params, record.data_dir)
             step = ("rows", "counting the run's rows in the warehouse")
@@ -154,6 +157,9 @@ def _run_steps(
     if errors:
         return errors
     # After the run log, so that the backup holds the complete record of this run.
+    from .backup import export_backup
+    from .outputs import publish_outputs
+
     try:
         record.backup = export_backup(paths.warehouse, backups, params.run_id)
     except Exception as error:
@@ -164,6 +170,18 @@ def _run_steps(
         except Exception as error:
             return [StepError("publish", f"publishing the outputs to {publish_to}", error)]
     return errors
+
+
+def lock_failure(record: RunRecord, error: Exception) -> FailureReport:
+    from .run_failure import lock_failure as report
+
+    return report(record, error)
+
+
+def report_failure(record: RunRecord, errors: list[StepError], backup_dir: str) -> FailureReport:
+    from .run_failure import report_failure as report
+
+    return report(record, errors, backup_dir)
 
 
 def _report(record: RunRecord, errors: list[StepError], backup_dir: str) -> FailureReport:

@@ -6,13 +6,13 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from .data_tests import run_data_tests
 from .parameters import RunParameters, notebook_parameters
 from .paths import RunPaths
-from .warehouse import connect, sql_text, transaction
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -36,6 +36,11 @@ class RunRecord:
 
 def write_run_log(record: RunRecord) -> None:
     """Insert (or replace) the run's row of ops.run_log, in its own transaction."""
+    import pandas as pd
+
+    from .data_tests import run_data_tests
+    from .warehouse import connect, sql_text, transaction
+
     incoming = pd.DataFrame(
         [
             {
