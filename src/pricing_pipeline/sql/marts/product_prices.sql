@@ -77,6 +77,4 @@ SELECT p.day, p.product_id, r.currency, p.title, p.category, p.price_usd,
            AS price_minor,
        r.minor_unit, r.rate, p.usd_per_eur, p.rate_date
 FROM products AS p
-INNER JOIN scaled_rates AS r ON p.rate_date = r.rate_date
--- In key order: DuckDB then builds the primary key's index about twice as fast (whole history: 6.5 M rows).
-ORDER BY p.day, p.product_id, r.currency;
+INNER JOIN scaled_rates AS r ON p.rate_date = r.rate_date;
