@@ -26,7 +26,7 @@ import pandas as pd
 from .data_tests import run_data_tests
 from .files import copy_whole, write_whole
 from .raw_response import RawResponse
-from .warehouse import connect, sql_text, transaction
+from .warehouse import connect, sql_text, transaction, user_tables
 
 
 def land_raw(response: RawResponse, raw_dir: Path) -> Path:
@@ -59,9 +59,11 @@ def load_landed(body_path: Path) -> RawResponse:
     return RawResponse(body=body_path.read_bytes(), **meta)
 
 
-def land_raw_response(con: duckdb.DuckDBPyConnection, response: RawResponse, run_id: str, body_file: str) -> None:
+def land_raw_response(
+    con: duckdb.DuckDBPyConnection, response: RawResponse, run_id: str, digest: str, body_file: str
+) -> None:
     """Record a landed body in raw.responses, in its own transaction: kept even if the run fails.
-    body_file is the body's lasting copy, relative to the data folder."""
+    digest is the body's SHA-256; body_file its lasting copy, relative to the data folder."""
     incoming = pd.DataFrame(
         [
             {
@@ -73,7 +75,7 @@ def land_raw_response(con: duckdb.DuckDBPyConnection, response: RawResponse, run
                 "attempts": response.attempts,
                 "fetched_at": response.fetched_at,
                 "landed_at": dt.datetime.now(dt.UTC).isoformat(),
-                "body_sha256": hashlib.sha256(response.body).hexdigest(),
+                "body_sha256": digest,
                 "body_bytes": len(response.body),
                 "body_file": body_file,
             }
@@ -87,11 +89,12 @@ def land_raw_response(con: duckdb.DuckDBPyConnection, response: RawResponse, run
 def land_response(response: RawResponse, raw_dir: Path, warehouse: Path, run_id: str) -> Path:
     """Keep a body before anything parses it: as a file under data/raw, recorded in raw.responses."""
     body_path = land_raw(response, raw_dir)
-    kept = kept_body(body_path, hashlib.sha256(response.body).hexdigest())
+    digest = hashlib.sha256(response.body).hexdigest()  # once: a body may be hundreds of MB
+    kept = kept_body(body_path, digest)
     data_dir = warehouse.parent
     with connect(warehouse) as con:
         move_bodies_out(con, data_dir)
-        land_raw_response(con, response, run_id, kept.relative_to(data_dir).as_posix())
+        land_raw_response(con, response, run_id, digest, kept.relative_to(data_dir).as_posix())
     return body_path
 
 
@@ -99,7 +102,11 @@ def move_bodies_out(con: duckdb.DuckDBPyConnection, data_dir: Path) -> int:
     """A warehouse from before bodies were kept as files holds them in raw.responses.body: each is
     written to its file (unless a file with its digest is there), then the column is replaced by
     the file's path and size, in one transaction. Returns the bodies moved."""
-    columns = {row[0] for row in con.execute("DESCRIBE raw.responses").fetchall()} if _exists(con) else set()
+    columns = (
+        {row[0] for row in con.execute("DESCRIBE raw.responses").fetchall()}
+        if "raw.responses" in user_tables(con)
+        else set()
+    )
     if "body" not in columns:
         return 0
     rows = con.execute("SELECT rowid, run_id, name, body_sha256 FROM raw.responses").fetchall()
@@ -119,11 +126,3 @@ def move_bodies_out(con: duckdb.DuckDBPyConnection, data_dir: Path) -> int:
     con.execute("ALTER TABLE raw.responses DROP COLUMN body")
     con.execute("COMMIT")
     return len(files)
-
-
-def _exists(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'responses'"
-        ).fetchall()[0][0]
-    )

@@ -11,7 +11,7 @@ from .currencies import minor_units
 from .data_tests import run_data_tests
 from .parameters import RunParameters
 from .run_scope import rows_for_days
-from .warehouse import sql_text, transaction
+from .warehouse import sql_text, transaction, user_tables
 
 # The order of the load: each model reads the ones before it.
 MODELS = (
@@ -45,15 +45,12 @@ def run_categories(con: duckdb.DuckDBPyConnection, params: RunParameters, produc
     """
     if not params.whole_catalogue:
         return [params.category]
-    exists = con.execute(
-        "SELECT 1 FROM duckdb_tables() WHERE schema_name = 'staging' AND table_name = 'product_snapshots'"
-    ).fetchall()
     stored = (
         con.execute(
             "SELECT DISTINCT category FROM staging.product_snapshots WHERE snapshot_date BETWEEN ? AND ?",
             [params.start_date, params.end_date],
         ).fetchall()
-        if exists
+        if "staging.product_snapshots" in user_tables(con)
         else []
     )
     return sorted({category for (category,) in stored} | set(products["category"]))
