@@ -4,7 +4,9 @@ the same day on an empty warehouse: time, bytes written and peak RSS of the run'
 The history is built as a scheduler would have left it, only faster: a real live run of its first
 day (every table, every currency, its landed body, its run rows and its full backup), then each
 later day's rows copied from the first day's, one day per statement, in day order, as daily loads
-append them: the snapshots, the three marts, and the run rows (raw.responses, ops) of a run per day.
+append them: the snapshots, the two stored marts, the rates of the first day's publication (so
+that the view marts.product_prices prices every copied day in every currency), and the run rows
+(raw.responses, ops) of a run per day.
 The copies keep the first run's timestamps, so the day measured backs up what any day but the weekly
 full one does: its own partitions, incrementally (restoring such chains is tested in
 tests/test_recovery.py, not here).
@@ -25,13 +27,15 @@ from bench_common import log, peak_rss, runner_command, stats
 from bench_report import verdict
 
 TARGET = 1.2  # one more day on the history / the same day on an empty warehouse: time, bytes, RSS
-# Day tables: (table, its day column, its other date columns shifted with it)
+# Day tables: (table, its day column, its other date columns shifted with it). The rates copied are
+# those of the publication that priced the first day (its rate_date), shifted as the marts' are.
 DAY_TABLES = (
     ("staging.product_snapshots", "snapshot_date", ()),
     ("marts.products_eur", "day", ("rate_date",)),
     ("marts.top_products_daily", "day", ("rate_date",)),
-    ("marts.product_prices", "day", ("rate_date",)),
+    ("staging.exchange_rates", "rate_date", ()),
 )
+FIRST_DAY = {"staging.exchange_rates": "SELECT DISTINCT rate_date FROM marts.products_eur WHERE day = ?"}
 RUN_TABLES = ("raw.responses", "ops.run_log", "ops.loads", "ops.reconciliation")
 
 
@@ -49,7 +53,10 @@ def copy_days(warehouse: Path, first_day: dt.date, days: int, first_run: str) ->
     try:
         con.execute("SET preserve_insertion_order = false")  # each day's INSERT in parallel
         for number, (table, column, _) in enumerate(DAY_TABLES):
-            con.execute(f"CREATE TEMP TABLE day_{number} AS SELECT * FROM {table} WHERE {column} = ?", [first_day])
+            first = FIRST_DAY.get(table, "SELECT CAST(? AS DATE)")
+            con.execute(
+                f"CREATE TEMP TABLE day_{number} AS SELECT * FROM {table} WHERE {column} IN ({first})", [first_day]
+            )
         for number, table in enumerate(RUN_TABLES):
             con.execute(f"CREATE TEMP TABLE run_{number} AS SELECT * FROM {table} WHERE run_id = ?", [first_run])
         for month in range(1, days, 30):
@@ -66,7 +73,7 @@ def copy_days(warehouse: Path, first_day: dt.date, days: int, first_run: str) ->
         con.execute("CHECKPOINT")
         sizes = {
             table: con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-            for table in (*(t for t, _, _ in DAY_TABLES), "raw.responses")
+            for table in (*(t for t, _, _ in DAY_TABLES), "marts.product_prices", "raw.responses")
         }
     finally:
         con.close()

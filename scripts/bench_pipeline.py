@@ -242,12 +242,15 @@ def check_catalogue_prices(path: Path, span: tuple[str, str]) -> dict:
                     context.prec = 100
                     value = (price * rate / rates["USD"]).quantize(unit, rounding=ROUND_HALF_UP)
                 expected[(day, product_id, currency)] = (value, -unit.as_tuple().exponent, rate_date)
+    # The rate_date of each product-day is in products_eur.csv beside it.
+    with path.with_name("products_eur.csv").open(encoding="utf-8", newline="") as file:
+        rate_dates = {(row["day"], int(row["product_id"])): row["rate_date"] for row in csv.DictReader(file)}
     with path.open(encoding="utf-8", newline="") as file:
         actual = {
             (row["day"], int(row["product_id"]), row["currency"]): (
                 Decimal(row["price"]),
                 -Decimal(row["price"]).as_tuple().exponent,
-                row["rate_date"],
+                rate_dates[(row["day"], int(row["product_id"]))],
             )
             for row in csv.DictReader(file)
         }

@@ -8,9 +8,7 @@ tests/support/prices_reference.py, and the four category runs together must hold
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import os
 import subprocess
@@ -23,7 +21,7 @@ from pytest_httpserver import HTTPServer
 from pricing_pipeline.catalogue import known_categories
 from pricing_pipeline.paths import RunPaths
 from tests.support.paths import PROJECT_ROOT, RECORDINGS, RUNNER
-from tests.support.prices_reference import expected_rows
+from tests.support.prices_reference import csv_rows, expected_rows
 from tests.support.warehouse_queries import query
 
 CASE_DAYS = (dt.date(2024, 2, 12), dt.date(2024, 2, 13))
@@ -51,21 +49,8 @@ def run(data_dir, *args: str, env: dict | None = None) -> subprocess.CompletedPr
 
 
 def csv_prices(data_dir, run_id: str) -> dict[tuple, tuple]:
-    """The run's product_prices.csv in the shape of prices_reference.expected_rows."""
-    text = (RunPaths(data_dir, run_id).output / "product_prices.csv").read_text(encoding="utf-8")
-    rows = {}
-    for row in csv.DictReader(io.StringIO(text)):
-        price = Decimal(row["price"])
-        assert -price.as_tuple().exponent == int(row["minor_unit"]), row
-        key = (dt.date.fromisoformat(row["day"]), int(row["product_id"]), row["currency"])
-        rows[key] = (
-            price,
-            int(row["minor_unit"]),
-            Decimal(row["rate"]),
-            Decimal(row["usd_per_eur"]),
-            dt.date.fromisoformat(row["rate_date"]),
-        )
-    return rows
+    """The run's deliverables in the shape of prices_reference.expected_rows."""
+    return csv_rows(RunPaths(data_dir, run_id).output)
 
 
 @pytest.fixture(scope="module")

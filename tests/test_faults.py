@@ -915,3 +915,22 @@ def test_live_run_leaves_the_recordings_alone(server, warehouse):
     result = run_live(warehouse, server, "no-recording")
     assert result.returncode == 0, result.stderr
     assert written() == before
+
+
+def test_duckdb_takes_the_memory_it_is_given(tmp_path, monkeypatch):
+    """PIPELINE_DUCKDB_MEMORY_GB bounds every warehouse connection (1.5 GiB unset); a value outside
+    its range is an error naming the variable, before the warehouse is opened."""
+    from pricing_pipeline.settings import SettingError
+    from pricing_pipeline.warehouse import connect
+
+    def limit() -> str:
+        with connect(tmp_path / "w.duckdb") as con:
+            return con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+    monkeypatch.delenv("PIPELINE_DUCKDB_MEMORY_GB", raising=False)
+    unset = limit()
+    monkeypatch.setenv("PIPELINE_DUCKDB_MEMORY_GB", "0.5")
+    assert (unset, limit()) == ("1.5 GiB", "512.0 MiB")
+    monkeypatch.setenv("PIPELINE_DUCKDB_MEMORY_GB", "lots")
+    with pytest.raises(SettingError, match=r"PIPELINE_DUCKDB_MEMORY_GB='lots' is not usable; expected a number"):
+        limit()

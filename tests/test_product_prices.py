@@ -20,12 +20,13 @@ from pricing_pipeline.parameters import ParameterError, validate_parameters
 from pricing_pipeline.parsing import PRODUCT_COLUMNS, RATE_COLUMNS, parse_exchange_rates, parse_products
 from pricing_pipeline.run_scope import run_frame
 from pricing_pipeline.transform import load_run
-from pricing_pipeline.warehouse import connect
+from pricing_pipeline.warehouse import connect, user_tables
 from tests.support.case_data import CASE_PRODUCTS, load_case
 from tests.support.ecb_reference import ecb_table
 from tests.support.paths import PROJECT_ROOT, RECORDINGS
 from tests.support.prices_reference import (
     ZERO_DECIMAL_CURRENCIES,
+    csv_rows,
     expected_price,
     expected_rows,
     mart_rows,
@@ -93,24 +94,12 @@ def test_eur_prices_are_those_of_products_eur(case_con):
 
 
 def test_committed_csv_matches_the_decimal_computation_on_every_row():
-    text = (PROJECT_ROOT / "data" / "output" / "product_prices.csv").read_text(encoding="utf-8")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    # Each price is written with exactly its currency's decimals (8491 yen, 45.17 pounds, 0.50 not
+    # 0.5): csv_rows takes the minor unit from the text, and expected_rows from ISO 4217.
+    actual = csv_rows(PROJECT_ROOT / "data" / "output")
     expected = expected_rows(CASE_DAYS, prices_of(CASE_PRODUCTS))
-    actual = {}
-    for row in rows:
-        price = Decimal(row["price"])
-        # Written with exactly the currency's decimals: 8491 yen, 45.17 pounds, 0.50 not 0.5.
-        assert -price.as_tuple().exponent == int(row["minor_unit"]), row
-        key = (dt.date.fromisoformat(row["day"]), int(row["product_id"]), row["currency"])
-        actual[key] = (
-            price,
-            int(row["minor_unit"]),
-            Decimal(row["rate"]),
-            Decimal(row["usd_per_eur"]),
-            dt.date.fromisoformat(row["rate_date"]),
-        )
     assert actual == expected
-    assert len(rows) == len(expected) == 372
+    assert len(actual) == 372
 
 
 # ---------------------------------------------------------------- minor units
@@ -348,3 +337,53 @@ def test_whole_history_backfill_of_all_in_every_currency_equals_decimal_on_every
                 checked += 1
     assert mismatches == []
     assert checked == expected_count
+
+
+# ---------------------------------------------------------------- a view, read from the hand-off
+
+
+def test_a_warehouse_holding_the_table_gets_the_view_at_its_next_load(tmp_path):
+    """An older warehouse stored the prices as a table: the next load drops it for the view, in its
+    transaction, and the view prices the days loaded before as well as the day loaded now."""
+    from pricing_pipeline.handoff import PRODUCTS, handoff_relation, write_handoff
+    from tests.support.case_data import case_inputs
+
+    params, rates, products = case_inputs()
+    first, second = (
+        validate_parameters(d.isoformat(), d.isoformat(), params.category, "recorded", "r" + str(i), today=TODAY)
+        for i, d in enumerate(CASE_DAYS)
+    )
+    with connect(tmp_path / "w.duckdb") as con:
+        load_run(con, first, rates, products)
+        # The table as an older load left it: the view's rows of the first day, stored.
+        con.execute("CREATE TABLE marts.stored AS SELECT * FROM marts.product_prices")
+        con.execute("DROP VIEW marts.product_prices")
+        con.execute("ALTER TABLE marts.stored RENAME TO product_prices")
+        assert "marts.product_prices" in user_tables(con)
+        # The second day read as notebook 02 reads it: from the hand-off file, through DuckDB.
+        write_handoff(products, tmp_path, PRODUCTS)
+        load_run(con, second, rates, handoff_relation(con, tmp_path, PRODUCTS))
+        assert "marts.product_prices" not in user_tables(con)
+        kind = con.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_schema = 'marts' "
+            "AND table_name = 'product_prices'"
+        ).fetchall()
+        assert kind == [("VIEW",)]
+        assert mart_rows(con) == expected_rows(CASE_DAYS, prices_of(CASE_PRODUCTS))
+
+
+def test_the_price_text_has_exactly_the_currencys_decimals():
+    """Every ISO 4217 minor unit (0 to 4), each price against Python's decimal; another unit stops."""
+    import duckdb
+
+    from pricing_pipeline.outputs import PRICE_TEXT
+
+    cases = [(unit, minor) for unit in range(5) for minor in (0, 5, 5290, 10**12 + 7)]
+    con = duckdb.connect()
+    con.register("prices", pd.DataFrame(cases, columns=["minor_unit", "price_minor"]))
+    written = con.execute(f"SELECT minor_unit, price_minor, {PRICE_TEXT} FROM prices").fetchall()
+    for unit, minor, text in written:
+        expected = Decimal(minor).scaleb(-unit)
+        assert Decimal(text) == expected and -Decimal(text).as_tuple().exponent == unit, (unit, minor, text)
+    with pytest.raises(duckdb.Error, match="no price text for a minor unit of 5"):
+        con.execute(f"SELECT {PRICE_TEXT} FROM (SELECT 5 AS minor_unit, 1 AS price_minor)").fetchall()

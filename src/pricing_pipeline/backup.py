@@ -39,7 +39,7 @@ from .parameters import RunParameters
 from .paths import backup_root
 from .run_scope import TABLES as DAY_TABLES
 from .run_scope import run_scope
-from .warehouse import connect, quoted_path, sql_text, transaction, user_tables
+from .warehouse import connect, duckdb_config, quoted_path, sql_text, transaction, user_tables
 
 MANIFEST = "backup.json"
 __all__ = ["BackupDamaged", "BackupFailed", "backup_root", "export_backup", "find_backups", "restore_backup"]
@@ -350,7 +350,7 @@ def restore_backup(backup: Path, warehouse: Path) -> Path:
     if warehouse.exists():
         raise FileExistsError(f"{warehouse} exists; restore into a new file, then swap it in")
     full, *increments = backup_chain(backup)
-    con = duckdb.connect(str(warehouse))
+    con = duckdb.connect(str(warehouse), config=duckdb_config())
     try:
         con.execute(f"IMPORT DATABASE '{quoted_path(full)}'")
         expected = read_manifest(full).get("rows", {})

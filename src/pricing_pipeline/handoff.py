@@ -30,8 +30,18 @@ def write_handoff(frame: pd.DataFrame, interim_dir: Path, name: str) -> Path:
     return path
 
 
-def read_handoff(interim_dir: Path, name: str) -> pd.DataFrame:
+def _existing(interim_dir: Path, name: str) -> Path:
     path = handoff_path(interim_dir, name)
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: run notebooks/01_extract.ipynb with the same run_id first")
-    return duckdb.read_parquet(str(path)).df()
+    return path
+
+
+def read_handoff(interim_dir: Path, name: str) -> pd.DataFrame:
+    return duckdb.read_parquet(str(_existing(interim_dir, name))).df()
+
+
+def handoff_relation(con: duckdb.DuckDBPyConnection, interim_dir: Path, name: str) -> duckdb.DuckDBPyRelation:
+    """The hand-off as a relation of `con`, read from its file when a query reads it: a catalogue of a
+    million products then never becomes a million Python strings in the notebook (about 1 GB)."""
+    return con.read_parquet(str(_existing(interim_dir, name)))

@@ -16,12 +16,15 @@ from .run_scope import RUN_ORDER, run_scope
 from .warehouse import quoted_path
 
 # A price in minor units written with exactly its currency's decimals (5290 cents: 52.90; 5290 yen:
-# 5290): integer quotient and remainder by 10^minor_unit, the power spelled as digits ('1' and
-# minor_unit zeros) so that no float is involved.
-_UNIT = "('1' || repeat('0', minor_unit))::BIGINT"
+# 5290): the integer times 10^-minor_unit as a DECIMAL of that scale, which DuckDB multiplies exactly
+# and writes with all its decimals. ISO 4217 minor units are 0 to 4; any other stops the export.
+_SCALED = " ".join(
+    f"WHEN {unit} THEN CAST(price_minor * CAST({1 / 10**unit:.{unit}f} AS DECIMAL({unit + 1}, {unit})) AS VARCHAR)"
+    for unit in range(1, 5)
+)
 PRICE_TEXT = (
-    f"CASE WHEN minor_unit = 0 THEN price_minor::VARCHAR "
-    f"ELSE (price_minor // {_UNIT})::VARCHAR || '.' || lpad((price_minor % {_UNIT})::VARCHAR, minor_unit, '0') END"
+    f"CASE minor_unit WHEN 0 THEN CAST(price_minor AS VARCHAR) {_SCALED} "
+    "ELSE error('no price text for a minor unit of ' || minor_unit) END"
 )
 
 # A deliverable: a table's rows for the run, in key order, with these columns.
@@ -37,11 +40,10 @@ OUTPUTS = {
         "marts.top_products_daily",
         "day, rank, product_id, title, category, rating_rate, rating_count, price_usd, price_eur, rate_date",
     ),
-    "product_prices.csv": (
-        "marts.product_prices",
-        f"day, product_id, category, currency, price_usd, {PRICE_TEXT} AS price, minor_unit, "
-        "rate::DOUBLE AS rate, usd_per_eur::DOUBLE AS usd_per_eur, rate_date",
-    ),
+    # Long and narrow: 31 rows per product and day (30 M for a million products). The rest of a row
+    # is in products_eur.csv by (day, product_id): price_usd, usd_per_eur, rate_date; and in
+    # exchange_rates.csv by (rate_date, currency): the rate (EUR's is 1).
+    "product_prices.csv": ("marts.product_prices", f"day, product_id, currency, {PRICE_TEXT} AS price"),
 }
 
 

@@ -46,6 +46,10 @@ HTTP_RETRY_AFTER_MAX = ("PIPELINE_HTTP_RETRY_AFTER_MAX", 60, 0, 3600)
 # Backups: (variable, default, lowest accepted, highest accepted); 1 makes every backup full.
 FULL_BACKUP_EVERY = ("PIPELINE_FULL_BACKUP_EVERY", 7, 1, 366)
 BACKUPS_KEPT = ("PIPELINE_BACKUPS_KEPT", 7, 1, 3660)
+# The most memory DuckDB takes for the warehouse, in GiB; beyond it a large sort or join spills to
+# disk beside the warehouse file. DuckDB's own default, 80% of the machine, would let one run of a
+# large catalogue take what the scheduler's other tasks need.
+DUCKDB_MEMORY_GB = ("PIPELINE_DUCKDB_MEMORY_GB", 1.5, 0.125, 4096)
 
 
 class SettingError(ValueError):

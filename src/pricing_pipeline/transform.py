@@ -20,11 +20,20 @@ MODELS = (
     "staging/product_snapshots.sql",
     "marts/products_eur.sql",
     "marts/top_products_daily.sql",
-    "marts/product_prices.sql",
+    "marts/product_prices.sql",  # a view
     # Last: the run's row, committed with the load or not at all; after a failure it tells the
     # runner whether the load committed (run_failure.py).
     "ops/loads.sql",
 )
+
+
+# Relations that an older warehouse holds as tables and the models now create as views: the table
+# is dropped by the next load, in its transaction.
+NOW_VIEWS = ("marts.product_prices",)
+
+# What the load reads as the run's products: the extract's frame, or its hand-off file read by
+# DuckDB on the load's connection (handoff.handoff_relation), which no Python object per product holds.
+Products = pd.DataFrame | duckdb.DuckDBPyRelation
 
 
 def run_views(days: list, categories: list[str]) -> dict[str, pd.DataFrame]:
@@ -36,7 +45,7 @@ def run_views(days: list, categories: list[str]) -> dict[str, pd.DataFrame]:
     }
 
 
-def run_categories(con: duckdb.DuckDBPyConnection, params: RunParameters, products: pd.DataFrame) -> list[str]:
+def run_categories(con: duckdb.DuckDBPyConnection, params: RunParameters, products: Products) -> list[str]:
     """The categories whose rows of the run's days the load replaces.
 
     One category: itself. `all`: every category of the catalogue read, and every category the
@@ -53,15 +62,20 @@ def run_categories(con: duckdb.DuckDBPyConnection, params: RunParameters, produc
         if "staging.product_snapshots" in user_tables(con)
         else []
     )
-    return sorted({category for (category,) in stored} | set(products["category"]))
+    read = (
+        {category for (category,) in products.unique("category").fetchall()}
+        if isinstance(products, duckdb.DuckDBPyRelation)
+        else set(products["category"])
+    )
+    return sorted({category for (category,) in stored} | read)
 
 
 def load_views(
     con: duckdb.DuckDBPyConnection,
     params: RunParameters,
     exchange_rates: pd.DataFrame,
-    products: pd.DataFrame,
-) -> dict[str, pd.DataFrame]:
+    products: Products,
+) -> dict[str, pd.DataFrame | duckdb.DuckDBPyRelation]:
     """Every view the models (and their data tests) read, by name."""
     return {
         "incoming_exchange_rates": exchange_rates,
@@ -77,10 +91,14 @@ def load_run(
     con: duckdb.DuckDBPyConnection,
     params: RunParameters,
     exchange_rates: pd.DataFrame,
-    products: pd.DataFrame,
+    products: Products,
 ) -> dict[str, int]:
     """Merge the run's tidy data into staging and marts in one transaction; rows written per table."""
     with transaction(con, load_views(con, params, exchange_rates, products)):
+        stored = user_tables(con)
+        for relation in NOW_VIEWS:
+            if relation in stored:
+                con.execute(f"DROP TABLE {relation}")
         for model in MODELS:
             con.execute(sql_text(model))
         run_data_tests(con, models=MODELS, partitions_only=True)

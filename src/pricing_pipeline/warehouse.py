@@ -22,11 +22,18 @@ def sql_text(relative_path: str) -> str:
     return (SQL_DIR / relative_path).read_text(encoding="utf-8")
 
 
+def duckdb_config() -> dict[str, str]:
+    """The settings of every connection that writes the warehouse (PIPELINE_DUCKDB_MEMORY_GB)."""
+    from . import settings
+
+    return {"memory_limit": f"{settings.number(settings.DUCKDB_MEMORY_GB) * 1024:.0f}MiB"}
+
+
 @contextmanager
 def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(path), config=duckdb_config())
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise RuntimeError(
@@ -42,8 +49,11 @@ def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection, inputs: dict[str, pd.DataFrame]) -> Iterator[None]:
-    """Expose the frames as views to one transaction: committed if the block ends, rolled back if it raises."""
+def transaction(
+    con: duckdb.DuckDBPyConnection, inputs: dict[str, pd.DataFrame | duckdb.DuckDBPyRelation]
+) -> Iterator[None]:
+    """Expose the frames (or relations of `con`) as views to one transaction: committed if the block
+    ends, rolled back if it raises."""
     for name, frame in inputs.items():
         con.register(name, frame)
     try:

@@ -9,8 +9,10 @@ currency's minor unit.
 from __future__ import annotations
 
 import bisect
+import csv
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from pathlib import Path
 
 from tests.support.ecb_reference import ecb_table
 
@@ -77,3 +79,28 @@ def mart_rows(con, where: str = "TRUE", args: list | None = None) -> dict[tuple,
         (day, product_id, currency): (Decimal(price_minor).scaleb(-minor_unit), minor_unit, rate, usd, rate_date)
         for day, product_id, currency, price_minor, minor_unit, rate, usd, rate_date in cursor.fetchall()
     }
+
+
+def csv_rows(output_dir: Path) -> dict[tuple, tuple]:
+    """A run's deliverables in the same shape, read with the csv module: each price of
+    product_prices.csv (its minor unit is the number of decimals it is written with), with the
+    usd_per_eur and rate_date of its product-day from products_eur.csv and its rate from
+    exchange_rates.csv (EUR at 1)."""
+
+    def read(name: str) -> list[dict]:
+        with (output_dir / name).open(encoding="utf-8", newline="") as file:
+            return list(csv.DictReader(file))
+
+    priced = {
+        (row["day"], row["product_id"]): (Decimal(row["usd_per_eur"]), dt.date.fromisoformat(row["rate_date"]))
+        for row in read("products_eur.csv")
+    }
+    rates = {(row["rate_date"], row["currency"]): Decimal(row["rate"]) for row in read("exchange_rates.csv")}
+    rows = {}
+    for row in read("product_prices.csv"):
+        price = Decimal(row["price"])
+        usd, rate_date = priced[(row["day"], row["product_id"])]
+        rate = Decimal(1) if row["currency"] == "EUR" else rates[(rate_date.isoformat(), row["currency"])]
+        key = (dt.date.fromisoformat(row["day"]), int(row["product_id"]), row["currency"])
+        rows[key] = (price, -price.as_tuple().exponent, rate, usd, rate_date)
+    return rows

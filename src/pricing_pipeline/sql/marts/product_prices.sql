@@ -1,6 +1,14 @@
 -- marts.product_prices: every product on every day, priced in each currency of the ECB publication
--- in force that day, and in EUR. One row per (day, product_id, currency); refreshes only the run's
--- days and categories.
+-- in force that day, and in EUR. One row per (day, product_id, currency).
+--
+-- A view, not a table: a price in another currency is a function of marts.products_eur (the USD
+-- price, the USD rate and its date) and of the publication's rates, both stored. Stored, it was 31
+-- rows per product and day (30 M a day for a million products, a billion a year for 100,000) that
+-- each load wrote, each backup copied and each restore read back, for a join that DuckDB computes
+-- in a fraction of a second when a day of it is read. A re-published rate is then in every price
+-- read after it is merged; marts.products_eur keeps the USD rate the load used until its day is
+-- loaded again. (BigQuery's version, bigquery/product_prices.sql, materializes the table: there a
+-- query is paid by the bytes it reads, and the daily MERGE keeps it current.)
 --
 -- The publication in force on a day is the latest one on or before it (weekends and TARGET holidays
 -- take the working day before): marts.products_eur has found it already (its rate_date, by an
@@ -18,33 +26,7 @@
 --   marts.products_eur
 --   staging.exchange_rates
 --   staging.currency_minor_units
---   run_days                      view registered by load_run (run_views): the days the run rebuilds
---   run_category                  view registered by load_run (run_views): the run's categories
-CREATE TABLE IF NOT EXISTS marts.product_prices (
-    day         DATE           NOT NULL,
-    product_id  INTEGER        NOT NULL,
-    currency    VARCHAR        NOT NULL,
-    title       VARCHAR        NOT NULL,
-    category    VARCHAR        NOT NULL,
-    price_usd   DECIMAL(10, 2) NOT NULL,
-    price_minor BIGINT         NOT NULL,
-    minor_unit  INTEGER        NOT NULL,
-    rate        DECIMAL(18, 6) NOT NULL,
-    usd_per_eur DECIMAL(18, 6) NOT NULL,
-    rate_date   DATE           NOT NULL
-    -- No PRIMARY KEY: the key (day, product_id, currency) is guaranteed by the data test declared in
-    -- product_prices.yml, as it would be in BigQuery. An index over every product, day and currency
-    -- made a whole-history backfill twice as slow (the index built, then written at commit).
-);
-
-DELETE FROM marts.product_prices
-WHERE day IN (SELECT day FROM run_days)
-  AND category IN (SELECT category FROM run_category);
-
-INSERT INTO marts.product_prices (
-    day, product_id, currency, title, category, price_usd, price_minor, minor_unit, rate, usd_per_eur,
-    rate_date
-)
+CREATE OR REPLACE VIEW marts.product_prices AS
 -- The integer factors are taken once per rate and once per product-day, not once per output row:
 -- r * s per (publication, currency), c and u per (day, product).
 WITH published AS (
@@ -68,8 +50,6 @@ products AS (
            CAST(price_usd * 100 AS BIGINT) AS usd_cents,
            CAST(usd_per_eur * 1000000 AS BIGINT) AS usd_millionths
     FROM marts.products_eur
-    WHERE day IN (SELECT d.day FROM run_days AS d)
-      AND category IN (SELECT c.category FROM run_category AS c)
 )
 
 SELECT p.day, p.product_id, r.currency, p.title, p.category, p.price_usd,
