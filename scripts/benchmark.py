@@ -161,16 +161,12 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     settings = dict(QUICK if args.quick else FULL)
-    for key in ("repeat", "scale_repeat", "products", "days"):
+    numbers = ("repeat", "scale_repeat", "products", "days", "catalogue_scale_repeat")
+    for key in (*numbers, "history_days", "history_products", "history_repeat"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     if args.catalogue_sizes:
         settings["catalogue_sizes"] = tuple(int(n) for n in args.catalogue_sizes.split(","))
-    for key in ("history_days", "history_products", "history_repeat"):
-        if getattr(args, key) is not None:
-            settings[key] = getattr(args, key)
-    if args.catalogue_scale_repeat is not None:
-        settings["catalogue_scale_repeat"] = args.catalogue_scale_repeat
     if args.repeat is not None:
         settings["memory_repeat"] = min(settings["memory_repeat"], args.repeat)
     sections = {s.strip() for s in args.sections.split(",") if s.strip()}

@@ -101,8 +101,9 @@ def _free_name(root: Path, run_id: str) -> Path:
 def _export(
     con: duckdb.DuckDBPyConnection, root: Path, folder: Path, name: str, run_id: str, full_every: int, data_dir: Path
 ) -> dict:
-    base = _base(con, root, full_every)
-    scopes = _changed_scopes(con, base) if base is not None else None
+    tables = user_tables(con)
+    base = _base(con, root, full_every, tables)
+    scopes = _changed_scopes(con, base, tables) if base is not None else None
     kind = "incremental" if scopes is not None else "full"
     created_at = dt.datetime.now(dt.UTC).isoformat()
     row = pd.DataFrame(
@@ -111,12 +112,12 @@ def _export(
     with transaction(con, {"incoming_backup": row}):
         con.execute(sql_text("ops/backups.sql"))
         run_data_tests(con, None, ["ops/backups.sql"], partitions_only=True)
-    tables = user_tables(con)
+    tables = user_tables(con)  # with ops.backups, which the first backup creates
     manifest = {"name": name, "run_id": run_id, "created_at": created_at, "kind": kind, "tables": list(tables)}
     if scopes is None:
         con.execute(f"EXPORT DATABASE '{quoted_path(folder)}' (FORMAT parquet)")
         manifest["rows"] = {table: _count(con, table, "TRUE", []) for table in tables}
-        manifest["bodies"] = mirror_bodies(con, "TRUE", [], root, data_dir)
+        manifest["bodies"] = mirror_bodies(con, tables, "TRUE", [], root, data_dir)
         return manifest
     manifest.update(base=base["name"], chain_length=base["chain_length"] + 1, partitions={})
     for table in tables:
@@ -126,17 +127,19 @@ def _export(
             f"COPY (SELECT * FROM {table} WHERE {where}) TO '{quoted_path(file)}' (FORMAT parquet)", args
         ).fetchall()
         manifest["partitions"][table] = {"where": where, "args": args, "rows": rows, "file": file.name}
-    manifest["bodies"] = mirror_bodies(con, *scopes.get("raw.responses", ("FALSE", [])), root, data_dir)
+    manifest["bodies"] = mirror_bodies(con, tables, *scopes.get("raw.responses", ("FALSE", [])), root, data_dir)
     return manifest
 
 
-def mirror_bodies(con: duckdb.DuckDBPyConnection, where: str, args: list, root: Path, data_dir: Path) -> dict:
+def mirror_bodies(
+    con: duckdb.DuckDBPyConnection, tables: tuple[str, ...], where: str, args: list, root: Path, data_dir: Path
+) -> dict:
     """Copy the landed bodies that raw.responses records (those `where` selects) to root/raw/...,
     the backups' mirror of data/raw: bodies never change, so each is copied once, and the mirror
     is never pruned. A body already gone from the data folder (a warehouse file copied without its
     data/raw) cannot be copied: it is counted in the manifest and logged, and the backup goes on."""
     found = {"copied": 0, "bytes": 0, "missing": 0, "missing_examples": []}
-    if "raw.responses" not in user_tables(con) or not _has_column(con, "raw.responses", "body_file"):
+    if "raw.responses" not in tables or not _has_column(con, "raw.responses", "body_file"):
         return found
     for body_file, size in con.execute(
         f"SELECT body_file, body_bytes FROM raw.responses WHERE {where}", args
@@ -188,9 +191,9 @@ def restore_bodies(warehouse: Path, root: Path, data_dir: Path) -> tuple[int, li
     return restored, unavailable
 
 
-def _base(con: duckdb.DuckDBPyConnection, root: Path, full_every: int) -> dict | None:
+def _base(con: duckdb.DuckDBPyConnection, root: Path, full_every: int, tables: tuple[str, ...]) -> dict | None:
     """The manifest of the warehouse's last backup, when the next one can be incremental on it."""
-    if "ops.backups" not in user_tables(con):
+    if "ops.backups" not in tables:
         return None  # a warehouse never backed up, or backed up before ops.backups existed
     last = con.execute("SELECT backup FROM ops.backups ORDER BY created_at DESC LIMIT 1").fetchall()
     if not last:
@@ -202,18 +205,19 @@ def _base(con: duckdb.DuckDBPyConnection, root: Path, full_every: int) -> dict |
     manifest.setdefault("name", last[0][0])
     if manifest.get("kind", "full") == "full":
         manifest["chain_length"] = 0
-    if manifest["chain_length"] + 1 >= full_every or manifest["tables"] != list(user_tables(con)):
+    if manifest["chain_length"] + 1 >= full_every or manifest["tables"] != list(tables):
         return None
     return manifest
 
 
-def _changed_scopes(con: duckdb.DuckDBPyConnection, base: dict) -> dict[str, tuple[str, list]] | None:
+def _changed_scopes(
+    con: duckdb.DuckDBPyConnection, base: dict, tables: tuple[str, ...]
+) -> dict[str, tuple[str, list]] | None:
     """Each table's partitions written since the base was made, as a WHERE clause and its arguments;
     None when a run since then left no run log saying what it wrote (then the backup is full)."""
     since = con.execute("SELECT created_at FROM ops.backups WHERE backup = ?", [base["name"]]).fetchall()
     if not since:
         return None
-    tables = set(user_tables(con))
     runs = con.execute(
         " UNION ".join(
             f"SELECT run_id FROM {table} WHERE {column} >= ?"
@@ -221,7 +225,7 @@ def _changed_scopes(con: duckdb.DuckDBPyConnection, base: dict) -> dict[str, tup
             if table in tables
         )
         or "SELECT NULL WHERE FALSE",
-        [since[0][0]] * len({"raw.responses", "ops.run_log"} & tables),
+        [since[0][0]] * len({"raw.responses", "ops.run_log"} & set(tables)),
     ).fetchall()
     run_ids = sorted(run_id for (run_id,) in runs)
     logged = (

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from . import settings
 from .paths import SQL_DIR
 
 SCHEMAS = ("raw", "staging", "marts", "ops")
@@ -24,8 +25,6 @@ def sql_text(relative_path: str) -> str:
 
 def duckdb_config() -> dict[str, str]:
     """The settings of every connection that writes the warehouse (PIPELINE_DUCKDB_MEMORY_GB)."""
-    from . import settings
-
     return {"memory_limit": f"{settings.number(settings.DUCKDB_MEMORY_GB) * 1024:.0f}MiB"}
 
 
