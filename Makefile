@@ -35,12 +35,12 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint src/pricing_pipeline/sql
+	$(BIN)/sqlfluff lint src/pricing_pipeline/warehouse/sql
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
-	$(BIN)/sqlfluff fix src/pricing_pipeline/sql
+	$(BIN)/sqlfluff fix src/pricing_pipeline/warehouse/sql
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
@@ -52,7 +52,7 @@ notebooks: $(STAMP)
 	done
 
 bench: $(STAMP)
-	$(BIN)/python scripts/benchmark.py
+	$(BIN)/python benchmarks/benchmark.py
 
 # Re-lock requirements.txt (every package, with hashes) from pyproject.toml's dependencies and its
 # dev extra. Pins already in requirements.txt are kept unless pyproject.toml needs another version.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pricing_pipeline import settings
+from pricing_pipeline.common import settings
 
 
 def pytest_configure(config):

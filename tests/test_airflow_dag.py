@@ -1,6 +1,6 @@
-"""The Airflow DAG (scripts/airflow_dag.py) runs the pipeline for its logical date.
+"""The Airflow DAG (deploy/airflow/airflow_dag.py) runs the pipeline for its logical date.
 
-Airflow lives in its own environment, .airflow-venv/, installed by scripts/install_airflow.sh on first
+Airflow lives in its own environment, .airflow-venv/, installed by deploy/airflow/install.sh on first
 use (about half a minute from PyPI; later sessions find it ready). Each test gets a throwaway
 AIRFLOW_HOME with a SQLite metadata database; `airflow dags test` then runs the DAG for 2024-02-13
 offline, in-process (no scheduler, no API server), and the warehouse is read back with this
@@ -22,8 +22,8 @@ import pytest
 
 from tests.support.paths import PROJECT_ROOT
 
-DAG_FILE = PROJECT_ROOT / "scripts" / "airflow_dag.py"
-INSTALL_SCRIPT = PROJECT_ROOT / "scripts" / "install_airflow.sh"
+DAG_FILE = PROJECT_ROOT / "deploy" / "airflow" / "airflow_dag.py"
+INSTALL_SCRIPT = PROJECT_ROOT / "deploy" / "airflow" / "install.sh"
 AIRFLOW_VENV = Path(os.environ.get("AIRFLOW_VENV", PROJECT_ROOT / ".airflow-venv"))
 AIRFLOW = AIRFLOW_VENV / "bin" / "airflow"
 DAG_ID = "pricing_pipeline_daily"

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from pricing_pipeline import changing_data as cd
-from pricing_pipeline.data_tests import DataTestError
-from pricing_pipeline.warehouse import content_hash
+from pricing_pipeline.warehouse.connection import content_hash
+from pricing_pipeline.warehouse.data_tests import DataTestError
 from tests.support.paths import PROJECT_ROOT
 
 ANSWERS = PROJECT_ROOT / "answers"

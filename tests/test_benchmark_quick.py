@@ -1,4 +1,4 @@
-"""scripts/benchmark.py --quick: the benchmark runs end to end and its results agree.
+"""benchmarks/benchmark.py --quick: the benchmark runs end to end and its results agree.
 
 Small sizes and one repetition, so the times mean nothing here and are not checked; what is
 checked is that the script still works against the pipeline: DuckDB and pandas rank the generated
@@ -18,7 +18,7 @@ import pytest
 from tests.support.ecb_reference import ecb_table, rate_in_force
 from tests.support.paths import PROJECT_ROOT
 
-BENCHMARK = PROJECT_ROOT / "scripts" / "benchmark.py"
+BENCHMARK = PROJECT_ROOT / "benchmarks" / "benchmark.py"
 STATS = {"median", "min", "max", "runs"}
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pricing_pipeline import bulk_products, parsing
-from pricing_pipeline.bulk_products import plain_numbers, products_in_bulk
-from pricing_pipeline.parsing import BodyError, parse_products
+from pricing_pipeline.extract import bulk_products, parsing
+from pricing_pipeline.extract.bulk_products import plain_numbers, products_in_bulk
+from pricing_pipeline.extract.parsing import BodyError, parse_products
 from tests.test_parsing import CATEGORY, PRODUCTS_BODY, params, products_response
 
 

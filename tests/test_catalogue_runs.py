@@ -18,8 +18,8 @@ from decimal import Decimal
 import pytest
 from pytest_httpserver import HTTPServer
 
-from pricing_pipeline.catalogue import known_categories
-from pricing_pipeline.paths import RunPaths
+from pricing_pipeline.common.categories import known_categories
+from pricing_pipeline.common.paths import RunPaths
 from tests.support.paths import PROJECT_ROOT, RECORDINGS, RUNNER
 from tests.support.prices_reference import csv_rows, expected_rows
 from tests.support.warehouse_queries import query

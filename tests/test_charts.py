@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Rectangle
 
-from pricing_pipeline.charts import price_chart
+from pricing_pipeline.notebook.charts import price_chart
 
 
 def products_eur(count: int) -> pd.DataFrame:

@@ -16,17 +16,17 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 import pandas as pd
 import pytest
 
-from pricing_pipeline.extract import fetch_exchange_rates
-from pricing_pipeline.parameters import validate_parameters
-from pricing_pipeline.parsing import (
+from pricing_pipeline.common.parameters import validate_parameters
+from pricing_pipeline.extract.parsing import (
     PRODUCT_COLUMNS,
     RATE_COLUMNS,
     parse_exchange_rates,
     parse_products,
 )
-from pricing_pipeline.raw_response import RawResponse
-from pricing_pipeline.transform import load_run
-from pricing_pipeline.warehouse import connect
+from pricing_pipeline.extract.responses import RawResponse
+from pricing_pipeline.extract.sources import fetch_exchange_rates
+from pricing_pipeline.transform.load import load_run
+from pricing_pipeline.warehouse.connection import connect
 from tests.support import ecb_reference
 from tests.support.case_data import CASE_PRODUCTS, load_case
 from tests.support.ecb_reference import rate_in_force

@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pricing_pipeline.ecb_history import ecb_history_zip
-from pricing_pipeline.warehouse import content_hash
+from pricing_pipeline.extract.ecb_history import ecb_history_zip
+from pricing_pipeline.warehouse.connection import content_hash
 from tests.support.ecb_reference import rate_in_force
 from tests.support.paths import RUNNER
 from tests.support.warehouse_queries import query, warehouse_hash
@@ -199,8 +199,8 @@ def test_a_failure_in_the_second_notebook_leaves_the_warehouse_unchanged(data_di
 
 
 def test_backup_restores_to_the_same_content(data_dir, tmp_path):
-    from pricing_pipeline.backup import restore_backup
-    from pricing_pipeline.run_scope import TABLES
+    from pricing_pipeline.ops.backups import restore_backup
+    from pricing_pipeline.warehouse.partitions import TABLES
 
     assert (
         run(
@@ -220,12 +220,12 @@ def test_backup_restores_to_the_same_content(data_dir, tmp_path):
 
 def test_reconciliation_fails_the_run_when_the_source_changed(data_dir, tmp_path, monkeypatch):
     """A source that answers differently on the re-read: the run fails and says what differs."""
-    from pricing_pipeline import reconcile
-    from pricing_pipeline.failures import RunFailed
-    from pricing_pipeline.parameters import validate_parameters
-    from pricing_pipeline.paths import RunPaths
-    from pricing_pipeline.raw_response import RawResponse
-    from pricing_pipeline.warehouse import connect
+    from pricing_pipeline.common.parameters import validate_parameters
+    from pricing_pipeline.common.paths import RunPaths
+    from pricing_pipeline.extract.responses import RawResponse
+    from pricing_pipeline.ops import reconciliation as reconcile
+    from pricing_pipeline.runner.failures import RunFailed
+    from pricing_pipeline.warehouse.connection import connect
 
     params = validate_parameters("2024-02-13", "2024-02-13", "women's clothing", "offline", "drift")
     assert run(data_dir, "--date", "2024-02-13", "--run-id", "drift").returncode == 0
@@ -253,10 +253,10 @@ def test_reconciliation_fails_the_run_when_the_source_changed(data_dir, tmp_path
 def test_reconciliation_reuses_the_extracts_parse_of_a_byte_identical_body(data_dir, monkeypatch):
     """The re-read body equals the one the extract parsed: its hand-off is compared, not a second
     parse; a body differing by one byte is parsed again (the test above: a changed source)."""
-    from pricing_pipeline import reconcile
-    from pricing_pipeline.parameters import validate_parameters
-    from pricing_pipeline.paths import RunPaths
-    from pricing_pipeline.raw_response import RawResponse
+    from pricing_pipeline.common.parameters import validate_parameters
+    from pricing_pipeline.common.paths import RunPaths
+    from pricing_pipeline.extract.responses import RawResponse
+    from pricing_pipeline.ops import reconciliation as reconcile
 
     params = validate_parameters("2024-02-13", "2024-02-13", "women's clothing", "offline", "same")
     assert run(data_dir, "--date", "2024-02-13", "--run-id", "same").returncode == 0
@@ -282,8 +282,8 @@ def test_kernels_load_exactly_their_notebooks_import_statements():
 
     import nbformat
 
-    from pricing_pipeline.notebook_runner import NOTEBOOKS_DIR, import_lines
-    from pricing_pipeline.pipeline import NOTEBOOKS
+    from pricing_pipeline.runner.notebooks import NOTEBOOKS_DIR, import_lines
+    from pricing_pipeline.runner.pipeline import NOTEBOOKS
 
     for name in NOTEBOOKS:
         expected = []

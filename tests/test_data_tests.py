@@ -1,4 +1,4 @@
-"""The data tests of both SQL trees (pricing_pipeline.data_tests) and the conventions of the SQL.
+"""The data tests of both SQL trees (pricing_pipeline.warehouse.data_tests) and the conventions of the SQL.
 
 * Every generic test (unique, not_null, accepted_values) declared beside a model fails on data
   broken on purpose in a scratch copy of a real warehouse (constraints dropped, as BigQuery would
@@ -23,12 +23,12 @@ import sqlglot
 from sqlglot import exp
 
 from pricing_pipeline import changing_data as cd
-from pricing_pipeline import data_tests
 from pricing_pipeline.changing_data import LOAD_ORDER
-from pricing_pipeline.data_tests import DataTestError, declaration, generic_tests, run_data_tests
-from pricing_pipeline.paths import SQL_DIR
-from pricing_pipeline.transform import MODELS, load_run, load_views, run_views
-from pricing_pipeline.warehouse import connect
+from pricing_pipeline.common.paths import SQL_DIR
+from pricing_pipeline.transform.load import MODELS, load_run, load_views, run_views
+from pricing_pipeline.warehouse import data_tests
+from pricing_pipeline.warehouse.connection import connect
+from pricing_pipeline.warehouse.data_tests import DataTestError, declaration, generic_tests, run_data_tests
 from tests.support.case_data import case_inputs
 
 CD_DIR = SQL_DIR / "changing_data"
@@ -197,9 +197,9 @@ def test_every_test_passes_on_the_week(week, tmp_path):
 
 def test_the_load_passes_its_tests_inside_its_transaction_on_a_long_backfill(tmp_path):
     """Three years from the ECB file: withdrawn currencies (CYP, EEK, ROL, ...) are ISO 4217 codes."""
-    from pricing_pipeline.ecb_history import read_ecb_history
-    from pricing_pipeline.parameters import validate_parameters
-    from pricing_pipeline.parsing import parse_exchange_rates
+    from pricing_pipeline.common.parameters import validate_parameters
+    from pricing_pipeline.extract.ecb_history import read_ecb_history
+    from pricing_pipeline.extract.parsing import parse_exchange_rates
 
     _, _, products = case_inputs()
     params = validate_parameters(
@@ -352,8 +352,8 @@ def test_currency_codes_are_iso_4217_current_and_withdrawn():
 def test_a_load_with_a_currency_outside_iso_4217_is_rolled_back(tmp_path, monkeypatch):
     """load_run runs the generic tests of its models in its partitions: a code outside ISO 4217 is
     stopped by them even when it gets past the minor-unit lookup."""
-    from pricing_pipeline import transform
-    from pricing_pipeline.currencies import UnknownCurrencyError
+    from pricing_pipeline.transform import load as transform
+    from pricing_pipeline.transform.currencies import UnknownCurrencyError
 
     real_minor_units = transform.minor_units
 
@@ -653,7 +653,7 @@ def test_the_week_models_are_the_loaders():
 def test_a_partition_local_singular_test_reads_the_loads_partition_only(case, tmp_path):
     """A broken row on another day is not the load's to answer for; the same break on the load's
     day fails the test. Without the header line, a test reads its table whole."""
-    from pricing_pipeline.data_tests import PARTITION_LOCAL, DataTest, collect, limited_to_partition
+    from pricing_pipeline.warehouse.data_tests import PARTITION_LOCAL, DataTest, collect, limited_to_partition
 
     path, views = case
     name = "marts_products_eur_positive_prices"

@@ -17,13 +17,20 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pricing_pipeline import backup as backup_module
-from pricing_pipeline import outputs
-from pricing_pipeline.backup import MANIFEST, BackupFailed, export_backup, find_backups
-from pricing_pipeline.failure_report import DAMAGED, DISK_FULL, NOT_WRITABLE, cause_of, short, warehouse_problem
-from pricing_pipeline.failures import PipelineFailed, RunFailed
-from pricing_pipeline.restore import restore_warehouse
-from pricing_pipeline.warehouse import content_hash
+from pricing_pipeline.ops import backups as backup_module
+from pricing_pipeline.ops.backups import MANIFEST, BackupFailed, export_backup, find_backups
+from pricing_pipeline.ops.restore import restore_warehouse
+from pricing_pipeline.runner.failure_vocabulary import (
+    DAMAGED,
+    DISK_FULL,
+    NOT_WRITABLE,
+    cause_of,
+    short,
+    warehouse_problem,
+)
+from pricing_pipeline.runner.failures import PipelineFailed, RunFailed
+from pricing_pipeline.transform import outputs
+from pricing_pipeline.warehouse.connection import content_hash
 
 
 def small_warehouse(path: Path, rows: int = 3) -> Path:
@@ -327,7 +334,8 @@ def test_backups_without_a_manifest_are_not_offered(backed_up, monkeypatch):
 
 
 def test_a_permission_error_is_one_short_message_through_the_cli(tmp_path, monkeypatch, capsys):
-    from pricing_pipeline import cli, pipeline
+    from pricing_pipeline import cli
+    from pricing_pipeline.runner import pipeline
 
     lock_path = tmp_path / "data" / ".pipeline.lock"
 
@@ -352,7 +360,7 @@ def test_a_permission_error_is_one_short_message_through_the_cli(tmp_path, monke
 
 
 def test_a_record_that_cannot_be_written_in_the_data_folder_goes_to_the_temporary_folder(tmp_path, monkeypatch):
-    from pricing_pipeline.failure_report import write_record
+    from pricing_pipeline.runner.failure_vocabulary import write_record
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     blocked = tmp_path / "not-a-folder"
@@ -364,7 +372,8 @@ def test_a_record_that_cannot_be_written_in_the_data_folder_goes_to_the_temporar
 
 
 def test_a_failure_while_reporting_a_failure_still_tells_the_first_one(tmp_path, monkeypatch, capsys):
-    from pricing_pipeline import cli, pipeline
+    from pricing_pipeline import cli
+    from pricing_pipeline.runner import pipeline
 
     def steps_fail(record, *args):
         record.status = "failed"

@@ -5,7 +5,7 @@ warehouse whose content (warehouse.content_hash: staging and marts) is either ex
 or, where a retry succeeded, exactly what a clean run gives.
 
 Set-up: a baseline warehouse is built once by a clean recorded run of the case (2024-02-12..13).
-Each faulty run is a live run of another day, DAY (2024-02-14), against src/pricing_pipeline/fake_api.py on a
+Each faulty run is a live run of another day, DAY (2024-02-14), against src/pricing_pipeline/testing/fake_api.py on a
 copy of it: a successful run would add DAY's rows, so "hash unchanged" proves that a failed run
 loaded nothing. The main cases run end to end through scripts/run_pipeline.py (a Jupyter kernel per
 notebook); the long tail of invalid bodies runs notebook 01's steps in-process, against the same
@@ -35,16 +35,16 @@ import requests
 import urllib3
 from urllib3.exceptions import MaxRetryError
 
-from pricing_pipeline import http_client
-from pricing_pipeline.ecb_history import read_ecb_history
-from pricing_pipeline.extract import fetch_exchange_rates, fetch_products
-from pricing_pipeline.fake_api import Drop, FaultServer, Hang, Respond, Truncate
-from pricing_pipeline.http_client import http_get, http_session
-from pricing_pipeline.landing import land_response, load_landed
-from pricing_pipeline.parameters import ParameterError, validate_parameters
-from pricing_pipeline.parsing import BodyError, parse_exchange_rates, parse_products
-from pricing_pipeline.paths import RunPaths
-from pricing_pipeline.raw_response import SourceError
+from pricing_pipeline.common.parameters import ParameterError, validate_parameters
+from pricing_pipeline.common.paths import RunPaths
+from pricing_pipeline.extract import http as http_client
+from pricing_pipeline.extract.ecb_history import read_ecb_history
+from pricing_pipeline.extract.http import http_get, http_session
+from pricing_pipeline.extract.landing import land_response, load_landed
+from pricing_pipeline.extract.parsing import BodyError, parse_exchange_rates, parse_products
+from pricing_pipeline.extract.responses import SourceError
+from pricing_pipeline.extract.sources import fetch_exchange_rates, fetch_products
+from pricing_pipeline.testing.fake_api import Drop, FaultServer, Hang, Respond, Truncate
 from tests.support.paths import PROJECT_ROOT, RUNNER
 from tests.support.warehouse_queries import query, warehouse_hash
 
@@ -920,8 +920,8 @@ def test_live_run_leaves_the_recordings_alone(server, warehouse):
 def test_duckdb_takes_the_memory_it_is_given(tmp_path, monkeypatch):
     """PIPELINE_DUCKDB_MEMORY_GB bounds every warehouse connection (1.5 GiB unset); a value outside
     its range is an error naming the variable, before the warehouse is opened."""
-    from pricing_pipeline.settings import SettingError
-    from pricing_pipeline.warehouse import connect
+    from pricing_pipeline.common.settings import SettingError
+    from pricing_pipeline.warehouse.connection import connect
 
     def limit() -> str:
         with connect(tmp_path / "w.duckdb") as con:

@@ -27,9 +27,9 @@ import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 
-from pricing_pipeline.ecb_history import ecb_history_zip
-from pricing_pipeline.extract import category_products_url
-from pricing_pipeline.http_client import USER_AGENT
+from pricing_pipeline.extract.ecb_history import ecb_history_zip
+from pricing_pipeline.extract.http import USER_AGENT
+from pricing_pipeline.extract.sources import category_products_url
 from tests.support.paths import PROJECT_ROOT, RECORDINGS, RUNNER
 
 CATEGORY = "women's clothing"

@@ -14,16 +14,16 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from pricing_pipeline.ecb_history import read_ecb_history
-from pricing_pipeline.parameters import validate_parameters
-from pricing_pipeline.parsing import (
+from pricing_pipeline.common.parameters import validate_parameters
+from pricing_pipeline.extract.ecb_history import read_ecb_history
+from pricing_pipeline.extract.parsing import (
     PRODUCT_COLUMNS,
     RATE_COLUMNS,
     BodyError,
     parse_exchange_rates,
     parse_products,
 )
-from pricing_pipeline.raw_response import RawResponse
+from pricing_pipeline.extract.responses import RawResponse
 from tests.support.ecb_reference import ecb_table
 from tests.support.paths import RECORDINGS
 

@@ -13,14 +13,14 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import pandas as pd
 import pytest
 
-from pricing_pipeline.catalogue import known_categories
-from pricing_pipeline.currencies import CLDR_SOURCE, ISO_SOURCE, UnknownCurrencyError, minor_units
-from pricing_pipeline.extract import fetch_exchange_rates, fetch_products
-from pricing_pipeline.parameters import ParameterError, validate_parameters
-from pricing_pipeline.parsing import PRODUCT_COLUMNS, RATE_COLUMNS, parse_exchange_rates, parse_products
-from pricing_pipeline.run_scope import run_frame
-from pricing_pipeline.transform import load_run
-from pricing_pipeline.warehouse import connect, user_tables
+from pricing_pipeline.common.categories import known_categories
+from pricing_pipeline.common.parameters import ParameterError, validate_parameters
+from pricing_pipeline.extract.parsing import PRODUCT_COLUMNS, RATE_COLUMNS, parse_exchange_rates, parse_products
+from pricing_pipeline.extract.sources import fetch_exchange_rates, fetch_products
+from pricing_pipeline.transform.currencies import CLDR_SOURCE, ISO_SOURCE, UnknownCurrencyError, minor_units
+from pricing_pipeline.transform.load import load_run
+from pricing_pipeline.warehouse.connection import connect, user_tables
+from pricing_pipeline.warehouse.partitions import run_frame
 from tests.support.case_data import CASE_PRODUCTS, load_case
 from tests.support.ecb_reference import ecb_table
 from tests.support.paths import PROJECT_ROOT, RECORDINGS
@@ -345,7 +345,7 @@ def test_whole_history_backfill_of_all_in_every_currency_equals_decimal_on_every
 def test_a_warehouse_holding_the_table_gets_the_view_at_its_next_load(tmp_path):
     """An older warehouse stored the prices as a table: the next load drops it for the view, in its
     transaction, and the view prices the days loaded before as well as the day loaded now."""
-    from pricing_pipeline.handoff import PRODUCTS, handoff_relation, write_handoff
+    from pricing_pipeline.extract.handoff import PRODUCTS, handoff_relation, write_handoff
     from tests.support.case_data import case_inputs
 
     params, rates, products = case_inputs()
@@ -376,7 +376,7 @@ def test_the_price_text_has_exactly_the_currencys_decimals():
     """Every ISO 4217 minor unit (0 to 4), each price against Python's decimal; another unit stops."""
     import duckdb
 
-    from pricing_pipeline.outputs import PRICE_TEXT
+    from pricing_pipeline.transform.outputs import PRICE_TEXT
 
     cases = [(unit, minor) for unit in range(5) for minor in (0, 5, 5290, 10**12 + 7)]
     con = duckdb.connect()

@@ -16,12 +16,12 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from pricing_pipeline.extract import fetch_exchange_rates, fetch_products
-from pricing_pipeline.parameters import validate_parameters
-from pricing_pipeline.parsing import parse_exchange_rates, parse_products
-from pricing_pipeline.paths import SQL_DIR
-from pricing_pipeline.transform import load_run
-from pricing_pipeline.warehouse import connect
+from pricing_pipeline.common.parameters import validate_parameters
+from pricing_pipeline.common.paths import SQL_DIR
+from pricing_pipeline.extract.parsing import parse_exchange_rates, parse_products
+from pricing_pipeline.extract.sources import fetch_exchange_rates, fetch_products
+from pricing_pipeline.transform.load import load_run
+from pricing_pipeline.warehouse.connection import connect
 from tests.support.case_data import load_case
 
 FULL_BUILD = SQL_DIR / "bigquery" / "product_prices.sql"

@@ -22,8 +22,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pricing_pipeline.fake_api import FaultServer, serve_ecb_and_recordings
-from pricing_pipeline.warehouse import content_hash, user_tables
+from pricing_pipeline.testing.fake_api import FaultServer, serve_ecb_and_recordings
+from pricing_pipeline.warehouse.connection import content_hash, user_tables
 from tests.support.paths import PROJECT_ROOT, RUNNER
 from tests.support.warehouse_queries import query, warehouse_hash
 
@@ -279,7 +279,7 @@ def test_a_day_like_the_case_published_elsewhere_does_not_touch_data_output(data
 def drifting_run(data_dir: Path, day: str, run_id: str) -> subprocess.CompletedProcess:
     """A live run whose source loses product 16 between the extract and the reconciliation: the
     day is loaded, then the run fails."""
-    from pricing_pipeline.fake_api import Respond
+    from pricing_pipeline.testing.fake_api import Respond
     from tests.support.paths import RECORDINGS
 
     products = json.loads((RECORDINGS / "fakestore" / "products_category_womens_clothing.json").read_bytes())
@@ -342,7 +342,7 @@ def test_incremental_backups_restore_the_warehouse_as_each_run_left_it(data_dir,
     """A full backup, then increments: one carrying a failed run's committed day along with its
     own, one made after restoring an older backup. Each restores to the warehouse as its run left
     it, compared on every table with the warehouse itself (not with the manifests)."""
-    from pricing_pipeline.backup import read_manifest, restore_backup
+    from pricing_pipeline.ops.backups import read_manifest, restore_backup
 
     backups = data_dir / "backups"
     left = {}

@@ -11,16 +11,16 @@ from decimal import Decimal
 
 import pytest
 
-from pricing_pipeline.extract import fetch_exchange_rates, fetch_products
-from pricing_pipeline.parameters import validate_parameters
-from pricing_pipeline.parsing import parse_exchange_rates, parse_products
-from pricing_pipeline.target_calendar import (
+from pricing_pipeline.common.parameters import validate_parameters
+from pricing_pipeline.common.target_calendar import (
     is_target_day,
     is_target_holiday,
     last_target_day_on_or_before,
 )
-from pricing_pipeline.transform import load_run
-from pricing_pipeline.warehouse import connect
+from pricing_pipeline.extract.parsing import parse_exchange_rates, parse_products
+from pricing_pipeline.extract.sources import fetch_exchange_rates, fetch_products
+from pricing_pipeline.transform.load import load_run
+from pricing_pipeline.warehouse.connection import connect
 from tests.support.ecb_reference import ecb_table
 
 CATEGORY = "women's clothing"

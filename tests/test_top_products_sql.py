@@ -14,11 +14,11 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from pricing_pipeline.parameters import validate_parameters
-from pricing_pipeline.parsing import PRODUCT_COLUMNS, RATE_COLUMNS
-from pricing_pipeline.paths import SQL_DIR
-from pricing_pipeline.transform import load_run
-from pricing_pipeline.warehouse import connect
+from pricing_pipeline.common.parameters import validate_parameters
+from pricing_pipeline.common.paths import SQL_DIR
+from pricing_pipeline.extract.parsing import PRODUCT_COLUMNS, RATE_COLUMNS
+from pricing_pipeline.transform.load import load_run
+from pricing_pipeline.warehouse.connection import connect
 from tests.support.case_data import load_case
 
 BIGQUERY_SQL = SQL_DIR / "bigquery" / "top_products_daily.sql"

@@ -17,11 +17,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .failures import FailureReport, PipelineFailed
-from .notebook_runner import DEFAULT_CELL_TIMEOUT
-from .parameters import SOURCES, ParameterError
-from .paths import relative_to_root, resolve_data_dir
-from .pipeline import default_run_date, parameters_for, run_pipeline
+from pricing_pipeline.common.parameters import SOURCES, ParameterError
+from pricing_pipeline.common.paths import relative_to_root, resolve_data_dir
+from pricing_pipeline.runner.failures import FailureReport, PipelineFailed
+from pricing_pipeline.runner.notebooks import DEFAULT_CELL_TIMEOUT
+from pricing_pipeline.runner.pipeline import default_run_date, parameters_for, run_pipeline
 
 # Printing every day of a long backfill would bury the summary.
 MAX_DAYS_PRINTED = 14
@@ -125,8 +125,8 @@ def print_summary(record) -> None:
     print(f"backup:  {relative_to_root(record.backup)}/")
     if record.published:
         print(f"published: {', '.join(relative_to_root(path) for path in record.published)}")
-    from .run_scope import run_frame
-    from .warehouse import connect
+    from pricing_pipeline.warehouse.connection import connect
+    from pricing_pipeline.warehouse.partitions import run_frame
 
     with connect(record.paths.warehouse) as con:
         top = run_frame(con, "marts.top_products_daily", params)
@@ -199,7 +199,7 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
 def restore_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     try:
-        from .restore import restore_warehouse
+        from pricing_pipeline.ops.restore import restore_warehouse
 
         restored = restore_warehouse(data_dir, args.backup_dir, args.backup)
     except PipelineFailed as failure:

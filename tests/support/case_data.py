@@ -10,10 +10,10 @@ import datetime as dt
 
 import pandas as pd
 
-from pricing_pipeline.parameters import RunParameters, validate_parameters
-from pricing_pipeline.parsing import parse_exchange_rates, parse_products
-from pricing_pipeline.raw_response import RawResponse
-from pricing_pipeline.transform import load_run
+from pricing_pipeline.common.parameters import RunParameters, validate_parameters
+from pricing_pipeline.extract.parsing import parse_exchange_rates, parse_products
+from pricing_pipeline.extract.responses import RawResponse
+from pricing_pipeline.transform.load import load_run
 from tests.support.paths import RECORDINGS
 
 CASE_CATEGORY = "women's clothing"
@@ -33,7 +33,7 @@ def case_inputs() -> tuple[RunParameters, pd.DataFrame, pd.DataFrame]:
 
 
 def load_case(con) -> tuple[RunParameters, pd.DataFrame]:
-    """Load the case into the open warehouse con (pricing_pipeline.warehouse.connect); its parameters and products."""
+    """Load the case into the open warehouse con (pricing_pipeline.warehouse.connection.connect); its parameters and products."""
     params, rates, products = case_inputs()
     load_run(con, params, rates, products)
     return params, products

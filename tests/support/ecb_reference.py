@@ -1,6 +1,6 @@
 """The ECB history file as the tests read it: their second method, next to the package's own.
 
-The file is read here with the csv module, independently of pricing_pipeline.parsing, so that the
+The file is read here with the csv module, independently of pricing_pipeline.extract.parsing, so that the
 figures a run stages and prices with can be checked against the published ones.
 """
 
@@ -13,7 +13,7 @@ import zipfile
 from decimal import Decimal
 from functools import lru_cache
 
-from pricing_pipeline.ecb_history import ecb_history_zip
+from pricing_pipeline.extract.ecb_history import ecb_history_zip
 
 
 @lru_cache(maxsize=1)

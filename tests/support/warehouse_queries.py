@@ -6,8 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-from pricing_pipeline.run_scope import TABLES
-from pricing_pipeline.warehouse import content_hash
+from pricing_pipeline.warehouse.connection import content_hash
+from pricing_pipeline.warehouse.partitions import TABLES
 
 
 def query(data_dir: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -13,7 +13,7 @@ in one transaction of its own DuckDB database (never the pipeline's warehouse):
 3. move the watermark, run the data tests of sql/changing_data/tests/, and commit only if they pass.
 """
 
-from .loader import (
+from pricing_pipeline.changing_data.loader import (
     DATA_TESTS,
     LOAD_ORDER,
     OPEN_END,
@@ -24,8 +24,8 @@ from .loader import (
     run_days,
     watermark,
 )
-from .report import daily_revenue, product_history, revenue_chart, sales_facts
-from .simulation import (
+from pricing_pipeline.changing_data.report import daily_revenue, product_history, revenue_chart, sales_facts
+from pricing_pipeline.changing_data.simulation import (
     CATEGORY,
     LEAVES,
     MIN_DAYS,

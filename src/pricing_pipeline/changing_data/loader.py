@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ..data_tests import run_data_tests
-from ..paths import SQL_DIR
-from ..warehouse import sql_text, transaction
-from .simulation import SourceSystem
+from pricing_pipeline.changing_data.simulation import SourceSystem
+from pricing_pipeline.common.paths import SQL_DIR
+from pricing_pipeline.warehouse.connection import sql_text, transaction
+from pricing_pipeline.warehouse.data_tests import run_data_tests
 
 SQL_FOLDER = "changing_data"
 DATA_TESTS = SQL_DIR / SQL_FOLDER / "tests"

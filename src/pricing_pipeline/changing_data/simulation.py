@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..extract import fetch_products
-from ..parameters import validate_parameters
-from ..parsing import parse_products
+from pricing_pipeline.common.parameters import validate_parameters
+from pricing_pipeline.extract.parsing import parse_products
+from pricing_pipeline.extract.sources import fetch_products
 
 CATEGORY = "women's clothing"
 

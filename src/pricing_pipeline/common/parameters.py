@@ -1,0 +1,106 @@
+"""The parameters of a run, checked before any request is made."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from pricing_pipeline.common.categories import ALL_CATEGORIES, accepted_categories, known_categories
+from pricing_pipeline.common.target_calendar import last_target_day_on_or_before
+
+FIRST_ECB_RATE_DATE = dt.date(1999, 1, 4)
+SOURCES = ("recorded", "live", "offline")
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# Only the extended calendar form: Python 3.11 would also read 20240212 or 2024-W07-1.
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+CATEGORY_MAX_LENGTH = 200
+
+
+class ParameterError(ValueError):
+    """A run parameter that cannot be used; the message says what is accepted."""
+
+
+def parse_day(name: str, value: str) -> dt.date:
+    try:
+        if not _DAY.match(str(value)):
+            raise ValueError(value)
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ParameterError(f"{name}={value!r} is not a calendar date; expected YYYY-MM-DD, e.g. 2024-02-12") from None
+
+
+@dataclass(frozen=True)
+class RunParameters:
+    start_date: dt.date
+    end_date: dt.date
+    category: str
+    source: str
+    run_id: str
+
+    @property
+    def days(self) -> list[dt.date]:
+        count = (self.end_date - self.start_date).days + 1
+        return [self.start_date + dt.timedelta(days=i) for i in range(count)]
+
+    @property
+    def whole_catalogue(self) -> bool:
+        """True for category `all`: every category, each ranked on its own."""
+        return self.category == ALL_CATEGORIES
+
+    @property
+    def rates_start_date(self) -> dt.date:
+        """First day whose rates the run needs: the rate in force on start_date may be older."""
+        return last_target_day_on_or_before(self.start_date)
+
+
+def validate_parameters(
+    start_date: str,
+    end_date: str,
+    category: str,
+    source: str,
+    run_id: str = "",
+    today: dt.date | None = None,
+) -> RunParameters:
+    today = today or dt.datetime.now(dt.UTC).date()
+    start = parse_day("start_date", start_date)
+    end = parse_day("end_date", end_date or start_date)
+    accepted = f"accepted: {FIRST_ECB_RATE_DATE} up to today ({today})"
+    for name, day in (("start_date", start), ("end_date", end)):
+        if day < FIRST_ECB_RATE_DATE:
+            raise ParameterError(
+                f"{name}={day} is before {FIRST_ECB_RATE_DATE}, the first day of ECB reference rates; {accepted}"
+            )
+        if day > today:
+            raise ParameterError(f"{name}={day} is in the future; rates do not exist yet; {accepted}")
+    if end < start:
+        raise ParameterError(
+            f"end_date={end} is before start_date={start}; a range runs from start to end (accepted: end_date on or after start_date)"
+        )
+    if source not in SOURCES:
+        raise ParameterError(f"source={source!r} is unknown; accepted: {', '.join(SOURCES)}")
+    if not isinstance(category, str) or not category.strip():
+        raise ParameterError('category is empty; give a Fake Store category such as "women\'s clothing"')
+    if len(category) > CATEGORY_MAX_LENGTH or not category.isprintable():
+        raise ParameterError(
+            f"category {category[:40]!r}{'...' * (len(category) > 40)} is not usable; expected printable text of at most "
+            f'{CATEGORY_MAX_LENGTH} characters, such as "women\'s clothing"'
+        )
+    if category != ALL_CATEGORIES and category not in known_categories():
+        raise ParameterError(f"category {category!r} is unknown; accepted: {accepted_categories()}")
+    run_id = run_id or f"{source}_{start}_{end}"
+    if not _RUN_ID.match(run_id):
+        raise ParameterError(f"run_id={run_id!r} is not usable as a folder name; use letters, digits, '.', '_' or '-'")
+    return RunParameters(start, end, category, source, run_id)
+
+
+def notebook_parameters(params: RunParameters, data_dir) -> dict:
+    """The values papermill injects into each notebook's parameters cell (and the run log keeps)."""
+    return {
+        "start_date": params.start_date.isoformat(),
+        "end_date": params.end_date.isoformat(),
+        "category": params.category,
+        "source": params.source,
+        "data_dir": str(data_dir),
+        "run_id": params.run_id,
+    }

@@ -1,0 +1,128 @@
+"""Landing: every body is kept exactly as received, before anything parses it.
+
+A body lands as a file under data/raw/<run id>/ with its metadata beside it, and is recorded by a
+row of raw.responses in the warehouse (its own transaction, kept even if the run then fails): what
+was asked, when, the body's SHA-256, size and file. A body that fails validation can therefore be
+read and replayed.
+
+The bodies themselves stay out of the warehouse. DuckDB appends a run's rows to the table's last
+row group and rewrites that row group at the next checkpoint, so bodies stored in it were all
+rewritten by every run: a year of a 30 MB catalogue body made each day's landing write 11 GB.
+Files in data/raw (immutable, as cookiecutter-data-science has it) cost each run its own bytes; the
+backups mirror them (backup.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pricing_pipeline.common.files import copy_whole, write_whole
+from pricing_pipeline.extract.responses import RawResponse
+from pricing_pipeline.warehouse.connection import connect, sql_text, transaction, user_tables
+from pricing_pipeline.warehouse.data_tests import run_data_tests
+
+
+def land_raw(response: RawResponse, raw_dir: Path) -> Path:
+    """Write the body unchanged, and beside it what was asked and when; returns the body's path,
+    <name>.<type>, which the run's next steps read."""
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    body_path = raw_dir / f"{response.name}.{response.media_type}"
+    write_whole(body_path, response.body)
+    meta_path = raw_dir / f"{response.name}.meta.json"
+    write_whole(meta_path, (json.dumps(response.meta(), indent=2) + "\n").encode("utf-8"))
+    return body_path
+
+
+def kept_body(body_path: Path, digest: str) -> Path:
+    """The body's lasting copy, named by its digest (<name>.<sha256[:16]>.<type>): a run id used
+    again rewrites <name>.<type>, never a body that raw.responses points to. A hard link, so no
+    byte is written twice (a copy where the file system has no links)."""
+    kept = body_path.with_name(f"{body_path.stem}.{digest[:16]}{body_path.suffix}")
+    if not kept.exists():
+        try:
+            os.link(body_path, kept)
+        except OSError:
+            copy_whole(body_path, kept)
+    return kept
+
+
+def load_landed(body_path: Path) -> RawResponse:
+    """Read back a landed body with its metadata, to replay a run's parsing."""
+    meta = json.loads(body_path.with_suffix("").with_suffix(".meta.json").read_text("utf-8"))
+    return RawResponse(body=body_path.read_bytes(), **meta)
+
+
+def land_raw_response(
+    con: duckdb.DuckDBPyConnection, response: RawResponse, run_id: str, digest: str, body_file: str
+) -> None:
+    """Record a landed body in raw.responses, in its own transaction: kept even if the run fails.
+    digest is the body's SHA-256; body_file its lasting copy, relative to the data folder."""
+    incoming = pd.DataFrame(
+        [
+            {
+                "run_id": run_id,
+                "name": response.name,
+                "origin": response.origin,
+                "request": response.request,
+                "status": response.status,
+                "attempts": response.attempts,
+                "fetched_at": response.fetched_at,
+                "landed_at": dt.datetime.now(dt.UTC).isoformat(),
+                "body_sha256": digest,
+                "body_bytes": len(response.body),
+                "body_file": body_file,
+            }
+        ]
+    )
+    with transaction(con, {"incoming_response": incoming}):
+        con.execute(sql_text("raw/responses.sql"))
+        run_data_tests(con, None, ["raw/responses.sql"], partitions_only=True)
+
+
+def land_response(response: RawResponse, raw_dir: Path, warehouse: Path, run_id: str) -> Path:
+    """Keep a body before anything parses it: as a file under data/raw, recorded in raw.responses."""
+    body_path = land_raw(response, raw_dir)
+    digest = hashlib.sha256(response.body).hexdigest()  # once: a body may be hundreds of MB
+    kept = kept_body(body_path, digest)
+    data_dir = warehouse.parent
+    with connect(warehouse) as con:
+        move_bodies_out(con, data_dir)
+        land_raw_response(con, response, run_id, digest, kept.relative_to(data_dir).as_posix())
+    return body_path
+
+
+def move_bodies_out(con: duckdb.DuckDBPyConnection, data_dir: Path) -> int:
+    """A warehouse from before bodies were kept as files holds them in raw.responses.body: each is
+    written to its file (unless a file with its digest is there), then the column is replaced by
+    the file's path and size, in one transaction. Returns the bodies moved."""
+    columns = (
+        {row[0] for row in con.execute("DESCRIBE raw.responses").fetchall()}
+        if "raw.responses" in user_tables(con)
+        else set()
+    )
+    if "body" not in columns:
+        return 0
+    rows = con.execute("SELECT rowid, run_id, name, body_sha256 FROM raw.responses").fetchall()
+    files = {}
+    for rowid, run_id, name, digest in rows:
+        [(body,)] = con.execute("SELECT body FROM raw.responses WHERE rowid = ?", [rowid]).fetchall()
+        path = data_dir / "raw" / run_id / f"{name}.{digest[:16]}.body"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_whole(path, bytes(body))
+        files[rowid] = (path.relative_to(data_dir).as_posix(), len(body))
+    con.execute("BEGIN TRANSACTION")
+    con.execute("ALTER TABLE raw.responses ADD COLUMN body_bytes BIGINT")
+    con.execute("ALTER TABLE raw.responses ADD COLUMN body_file VARCHAR")
+    for rowid, (path, size) in files.items():
+        con.execute("UPDATE raw.responses SET body_file = ?, body_bytes = ? WHERE rowid = ?", [path, size, rowid])
+    con.execute("ALTER TABLE raw.responses DROP COLUMN body")
+    con.execute("COMMIT")
+    return len(files)

@@ -1,0 +1,59 @@
+"""The record of a run: what it was asked, when it ran, how it ended, what it wrote (ops.run_log)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pricing_pipeline.common.parameters import RunParameters, notebook_parameters
+from pricing_pipeline.common.paths import RunPaths
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class RunRecord:
+    params: RunParameters
+    data_dir: Path
+    started_at: dt.datetime
+    ended_at: dt.datetime | None = None
+    status: str = "running"
+    rows_written: dict | None = None
+    error: str | None = None
+    reconciliation: pd.DataFrame | None = None
+    backup: Path | None = None
+    published: list[Path] | None = None
+    loads_before: int | None = None  # loads of this run id committed before it started (ops.loads)
+
+    @property
+    def paths(self) -> RunPaths:
+        return RunPaths(self.data_dir, self.params.run_id)
+
+
+def write_run_log(record: RunRecord) -> None:
+    """Insert (or replace) the run's row of ops.run_log, in its own transaction."""
+    import pandas as pd
+
+    from pricing_pipeline.warehouse.connection import connect, sql_text, transaction
+    from pricing_pipeline.warehouse.data_tests import run_data_tests
+
+    incoming = pd.DataFrame(
+        [
+            {
+                "run_id": record.params.run_id,
+                "parameters": json.dumps(notebook_parameters(record.params, record.data_dir)),
+                "started_at": record.started_at.isoformat(),
+                "ended_at": record.ended_at.isoformat(),
+                "status": record.status,
+                "rows_written": json.dumps(record.rows_written) if record.rows_written is not None else None,
+                "error": record.error,
+            }
+        ]
+    )
+    with connect(record.paths.warehouse) as con, transaction(con, {"incoming_run": incoming}):
+        con.execute(sql_text("ops/run_log.sql"))
+        run_data_tests(con, None, ["ops/run_log.sql"], partitions_only=True)

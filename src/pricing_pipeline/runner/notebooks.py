@@ -1,0 +1,190 @@
+"""Executes notebooks with papermill, each in a kernel started ahead, and renders each executed
+notebook as HTML: the run's record under data/runs/<run id>/.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import functools
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pricing_pipeline.common.paths import PROJECT_ROOT
+from pricing_pipeline.runner.failures import RunFailed
+
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+DEFAULT_CELL_TIMEOUT = 600
+
+
+@functools.lru_cache(maxsize=1)
+def _html_exporter():
+    """One exporter for every notebook of a run: its templates are compiled once, not per notebook
+    (a new exporter per notebook was a third of the run's cost above the floor; same pages)."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter()
+
+
+def import_lines(notebook: Path) -> list[str]:
+    """The import statements of a notebook's code cells (its parameters cell aside), as written.
+
+    Read as plain JSON: nbformat's import alone takes longer than the kernels take to load these.
+    """
+    lines = []
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code" or "parameters" in cell.get("metadata", {}).get("tags", []):
+            continue
+        source = "".join(cell["source"])
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:  # IPython magics: no imports to take from this cell
+            continue
+        lines += [
+            ast.get_source_segment(source, node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
+        ]
+    return lines
+
+
+@contextmanager
+def started_kernels(notebooks: tuple[str, ...]) -> Iterator[list]:
+    """Start every notebook's kernel at once, before the first notebook runs, each loading its
+    notebook's libraries at once.
+
+    A kernel takes most of a second to start, and pandas, DuckDB and matplotlib most of another to
+    import; started together, the kernels boot and import while the runner loads papermill and
+    while the notebooks before theirs run, instead of after. The imports run silently, outside the
+    kernel's history: the notebook's own import cell then finds them loaded, and its outputs and
+    execution counts are what they would be. Each notebook still gets a fresh kernel of its own,
+    started in notebooks/ as papermill would. run_notebooks stops each kernel as soon as its
+    notebook is done (a finished kernel holds its memory); any left are stopped here.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    kernels, clients = [], []
+    # Kernels talk to the runner over local IPC sockets in a private folder, not over TCP ports.
+    sockets = tempfile.TemporaryDirectory(prefix="pricing-kernels-")
+    try:
+        for number, name in enumerate(notebooks):
+            kernel = AsyncKernelManager(
+                kernel_name="python3", transport="ipc", ip=os.path.join(sockets.name, f"kernel-{number}")
+            )
+            try:
+                run_sync(kernel.start_kernel)(cwd=str(NOTEBOOKS_DIR))
+            except Exception as error:
+                raise RunFailed(f"could not start a python3 kernel ({type(error).__name__}: {error})") from error
+            kernels.append(kernel)
+            # A failing import is left to the notebook's own cell, which reports it.
+            client = kernel.client()
+            client.start_channels()
+            clients.append(client)
+            client.execute("\n".join(import_lines(NOTEBOOKS_DIR / name)), silent=True, store_history=False)
+        yield kernels
+    finally:
+        for client in clients:
+            client.stop_channels()
+        for kernel in kernels:
+            shut_down(kernel)
+        sockets.cleanup()
+
+
+def shut_down(kernel) -> None:
+    """Stop a kernel now (its notebook is done); a kernel already stopped is left alone."""
+    from jupyter_core.utils import run_sync
+
+    if kernel.has_kernel:
+        run_sync(kernel.shutdown_kernel)(now=True)
+
+
+def render_html(notebook: Path) -> Path:
+    """The executed notebook as a page a reviewer opens without Jupyter."""
+    import nbformat
+
+    body, _ = _html_exporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    html = notebook.with_suffix(".html")
+    html.write_text(body, encoding="utf-8")
+    return html
+
+
+class NotebookFailed(RunFailed):
+    """A notebook failed; `notebook` is its executed copy, kept as the run's record (None if none
+    was written whole)."""
+
+    def __init__(self, message: str, notebook: Path | None):
+        super().__init__(message)
+        self.notebook = notebook
+
+
+def _failure_message(notebook: Path, error: Exception) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(error, PapermillExecutionError):
+        where = f"cell {error.cell_index} (execution count {error.exec_count})"
+        what = f"{error.ename}: {error.evalue}"
+    else:
+        where, what = "while papermill ran or saved it", f"{type(error).__name__}: {error}"
+    return f"notebook {notebook.name} failed, {where}:\n{what}"
+
+
+def run_notebooks(
+    executed_dir: Path,
+    parameters: dict,
+    notebooks: tuple[str, ...],
+    kernels: list,
+    cell_timeout: int,
+    log_output: bool,
+    on_executed: Callable[[Path], object],
+) -> None:
+    """Execute the notebooks in order, each in its kernel; a failure stops the run with its record.
+
+    on_executed receives each executed notebook, the failed one included.
+    """
+    import papermill
+
+    for name, kernel in zip(notebooks, kernels, strict=False):
+        executed = executed_dir / name
+        failure = None
+        try:
+            papermill.execute_notebook(
+                str(NOTEBOOKS_DIR / name),
+                str(executed),
+                parameters=parameters,
+                kernel_name="python3",
+                km=kernel,
+                cwd=str(NOTEBOOKS_DIR),
+                execution_timeout=cell_timeout,
+                progress_bar=False,
+                log_output=log_output,
+            )
+        except Exception as error:
+            failure = error
+        finally:
+            shut_down(kernel)
+        kept = whole_notebook(executed)
+        if kept is not None:
+            on_executed(kept)
+        if failure is not None:
+            message = _failure_message(executed, failure)
+            if kept is None and executed.with_name(executed.name + ".partial").exists():
+                message += f"\nits executed copy was cut short: kept as {executed.name}.partial"
+            raise NotebookFailed(message, kept) from failure
+
+
+def whole_notebook(path: Path) -> Path | None:
+    """The executed notebook if papermill wrote it whole. One cut short (papermill saves it after
+    every cell, in place; a full disk stops it half-way) is renamed <name>.partial, so that nothing
+    takes it for a record; None then, and when there is none."""
+    if not path.exists():
+        return None
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError):
+            path.replace(path.with_name(path.name + ".partial"))
+        return None
+    return path

@@ -1,0 +1,106 @@
+"""The transform step (notebooks/02_transform.ipynb): the run's tidy tables into staging and marts,
+in one transaction that commits only if every data test passes.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from pricing_pipeline.common.parameters import RunParameters
+from pricing_pipeline.transform.currencies import minor_units
+from pricing_pipeline.warehouse.connection import sql_text, transaction, user_tables
+from pricing_pipeline.warehouse.data_tests import run_data_tests
+from pricing_pipeline.warehouse.partitions import rows_for_days
+
+# The order of the load: each model reads the ones before it.
+MODELS = (
+    "staging/exchange_rates.sql",
+    "staging/currency_minor_units.sql",
+    "staging/product_snapshots.sql",
+    "marts/products_eur.sql",
+    "marts/top_products_daily.sql",
+    "marts/product_prices.sql",  # a view
+    # Last: the run's row, committed with the load or not at all; after a failure it tells the
+    # runner whether the load committed (run_failure.py).
+    "ops/loads.sql",
+)
+
+
+# Relations that an older warehouse holds as tables and the models now create as views: the table
+# is dropped by the next load, in its transaction.
+NOW_VIEWS = ("marts.product_prices",)
+
+# What the load reads as the run's products: the extract's frame, or its hand-off file read by
+# DuckDB on the load's connection (handoff.handoff_relation), which no Python object per product holds.
+Products = pd.DataFrame | duckdb.DuckDBPyRelation
+
+
+def run_views(days: list, categories: list[str]) -> dict[str, pd.DataFrame]:
+    """The views the models filter on: run_days (the days the run rebuilds) and run_category (the
+    categories it rebuilds them for)."""
+    return {
+        "run_days": pd.DataFrame({"day": pd.to_datetime(days).date}),
+        "run_category": pd.DataFrame({"category": pd.Series(sorted(categories), dtype=object)}),
+    }
+
+
+def run_categories(con: duckdb.DuckDBPyConnection, params: RunParameters, products: Products) -> list[str]:
+    """The categories whose rows of the run's days the load replaces.
+
+    One category: itself. `all`: every category of the catalogue read, and every category the
+    warehouse already holds for those days, so that a category gone from the catalogue does not
+    linger on a day rebuilt from it.
+    """
+    if not params.whole_catalogue:
+        return [params.category]
+    stored = (
+        con.execute(
+            "SELECT DISTINCT category FROM staging.product_snapshots WHERE snapshot_date BETWEEN ? AND ?",
+            [params.start_date, params.end_date],
+        ).fetchall()
+        if "staging.product_snapshots" in user_tables(con)
+        else []
+    )
+    read = (
+        {category for (category,) in products.unique("category").fetchall()}
+        if isinstance(products, duckdb.DuckDBPyRelation)
+        else set(products["category"])
+    )
+    return sorted({category for (category,) in stored} | read)
+
+
+def load_views(
+    con: duckdb.DuckDBPyConnection,
+    params: RunParameters,
+    exchange_rates: pd.DataFrame,
+    products: Products,
+) -> dict[str, pd.DataFrame | duckdb.DuckDBPyRelation]:
+    """Every view the models (and their data tests) read, by name."""
+    return {
+        "incoming_exchange_rates": exchange_rates,
+        "incoming_products": products,
+        # Every currency the run prices in (and EUR): a code without a known minor unit stops here.
+        "incoming_currency_minor_units": minor_units({"EUR", *exchange_rates["currency"]}),
+        **run_views(params.days, run_categories(con, params, products)),
+        "incoming_load": pd.DataFrame([{"run_id": params.run_id}]),
+    }
+
+
+def load_run(
+    con: duckdb.DuckDBPyConnection,
+    params: RunParameters,
+    exchange_rates: pd.DataFrame,
+    products: Products,
+) -> dict[str, int]:
+    """Merge the run's tidy data into staging and marts in one transaction; rows written per table."""
+    with transaction(con, load_views(con, params, exchange_rates, products)):
+        stored = user_tables(con)
+        for relation in NOW_VIEWS:
+            if relation in stored:
+                con.execute(f"DROP TABLE {relation}")
+        for model in MODELS:
+            con.execute(sql_text(model))
+        run_data_tests(con, models=MODELS, partitions_only=True)
+        written = rows_for_days(con, params)
+    return written
