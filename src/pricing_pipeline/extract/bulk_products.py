@@ -32,13 +32,12 @@ import numpy as np
 import pandas as pd
 
 from pricing_pipeline.common.categories import ALL_CATEGORIES
+from pricing_pipeline.extract.limits import COUNT_LIMIT, PRICE_LIMIT
 from pricing_pipeline.warehouse.connection import quoted_path
 
 # Below this size the record-by-record path is as fast (the case's body is 5 KB).
 BULK_MIN_BYTES = 1 << 20
 _CHUNK = 1 << 24  # bytes of the body looked at in one step
-PRICE_LIMIT = 10**8
-COUNT_LIMIT = 2**31 - 1
 _INTEGER = "('UBIGINT', 'BIGINT')"
 _NUMBER = "('UBIGINT', 'BIGINT', 'DOUBLE')"
 

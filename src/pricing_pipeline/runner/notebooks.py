@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pricing_pipeline.common.errors import RunFailed
 from pricing_pipeline.common.paths import PROJECT_ROOT
-from pricing_pipeline.runner.failures import RunFailed
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 DEFAULT_CELL_TIMEOUT = 600
