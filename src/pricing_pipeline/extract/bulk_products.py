@@ -52,9 +52,8 @@ def plain_numbers(body: bytes) -> bool:
     Looked for over the raw bytes, strings included (text such as "v1.12345678" or "3e5," inside a
     description also counts, and sends the body to the exact path, which is only slower): a '.'
     followed by 8 digits, or a digit followed by an exponent. Hex text such as an image name
-    "0e8fef" is no exponent: a letter follows its digits. numpy over the bytes in chunks (about
-    0.6 s for 300 MB, memory bounded by the chunk); only a digit followed by e/E is looked at in
-    Python.
+    "0e8fef" is no exponent: a letter follows its digits. numpy over the bytes in chunks (memory
+    bounded by the chunk); only a digit followed by e/E is looked at in Python.
     """
     data = np.frombuffer(body, dtype=np.uint8)
     for start in range(0, len(data), _CHUNK):

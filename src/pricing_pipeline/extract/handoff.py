@@ -41,5 +41,5 @@ def read_handoff(interim_dir: Path, name: str) -> pd.DataFrame:
 
 def handoff_relation(con: duckdb.DuckDBPyConnection, interim_dir: Path, name: str) -> duckdb.DuckDBPyRelation:
     """The hand-off as a relation of `con`, read from its file when a query reads it: a catalogue of a
-    million products then never becomes a million Python strings in the notebook (about 1 GB)."""
+    million products then never becomes a million Python strings in the notebook."""
     return con.read_parquet(str(_existing(interim_dir, name)))

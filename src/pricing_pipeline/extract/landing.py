@@ -7,7 +7,7 @@ read and replayed.
 
 The bodies themselves stay out of the warehouse. DuckDB appends a run's rows to the table's last
 row group and rewrites that row group at the next checkpoint, so bodies stored in it were all
-rewritten by every run: a year of a 30 MB catalogue body made each day's landing write 11 GB.
+rewritten by every run: each day's landing would cost what the whole history of bodies costs.
 Files in data/raw (immutable, as cookiecutter-data-science has it) cost each run its own bytes; the
 backups mirror them (ops/backups.py).
 """

@@ -24,7 +24,7 @@ DEFAULT_CELL_TIMEOUT = 600
 @functools.lru_cache(maxsize=1)
 def _html_exporter():
     """One exporter for every notebook of a run: its templates are compiled once, not per notebook
-    (a new exporter per notebook was a third of the run's cost above the floor; same pages)."""
+    (compiling them is most of an exporter's cost; the pages are the same)."""
     from nbconvert import HTMLExporter
 
     return HTMLExporter()

@@ -39,7 +39,7 @@ from pricing_pipeline.runner.notebooks import (
 from pricing_pipeline.warehouse.probes import load_count
 
 # The steps after the notebooks (reconcile, backup, ...) import pandas and DuckDB where they are
-# used: loaded before the kernels start, they kept ~60 MB in the runner while both kernels were busy.
+# used: loaded before the kernels start, they would hold the runner's memory while both kernels work.
 
 NOTEBOOKS = ("01_extract.ipynb", "02_transform.ipynb")
 log = logging.getLogger(__name__)
