@@ -13,7 +13,7 @@ state, the record data/runs/<run id>/failure.txt with the tracebacks, the next s
 
 A range is ONE execution of each notebook (and one rates request), so a backfill costs about what a
 day costs. Every run keeps its executed notebooks, rendered to HTML, as its record under
-data/runs/<run id>/. One run at a time per data folder (lock.py).
+data/runs/<run id>/. One run at a time per data folder (common/lock.py).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pricing_pipeline.common.errors import FailureReport, PipelineFailed, RunFailed, StepError, short, summary
+from pricing_pipeline.common.lock import exclusive_run
 from pricing_pipeline.common.parameters import RunParameters, notebook_parameters
 from pricing_pipeline.common.paths import backup_root
 from pricing_pipeline.ops.run_log import RunState, write_run_log
-from pricing_pipeline.runner.lock import exclusive_run
 from pricing_pipeline.runner.notebooks import (
     DEFAULT_CELL_TIMEOUT,
     render_html,
