@@ -876,6 +876,43 @@ def test_run_killed_midway_leaves_a_warehouse_the_next_run_completes(moment, ser
     assert warehouse_hash(warehouse) == clean_day["hash"]
 
 
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=lambda stop: stop.name)
+def test_run_stopped_by_a_signal_is_logged_as_interrupted(stop, server, warehouse, baseline, clean_day):
+    # As at a terminal: Ctrl-C sends SIGINT to the foreground process group, a scheduler's stop
+    # SIGTERM; the runner is started in its own session and the signal sent to its group.
+    server.script(PRODUCTS_PATH, Hang(600))
+    process = subprocess.Popen(
+        runner_command(warehouse, *live_args("stopped")),
+        env={**os.environ, **fault_env(server, PIPELINE_HTTP_TIMEOUT="120")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: server.count(PRODUCTS_PATH) >= 1, "the products request", process=process)
+        below = descendants(process.pid)
+        assert below, "the run should have a notebook kernel below it"
+        os.killpg(process.pid, stop)
+        _out, err = process.communicate(timeout=60)  # far less than the hang: the stop is not waited out
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+    assert process.returncode == 128 + stop, err
+    assert f"run stopped interrupted ({stop.name})" in err and "Traceback" not in err
+    # The kernels were stopped by the runner, not left to notice it gone.
+    assert not any(alive(pid) for pid in below)
+    assert query(warehouse, "SELECT status, error FROM ops.run_log WHERE run_id = 'stopped'") == [
+        ("interrupted", f"interrupted ({stop.name})")
+    ]
+    assert warehouse_hash(warehouse) == baseline[1]  # nothing of the day was loaded
+    server.release()
+    result = run_live(warehouse, server, "after-stop")
+    assert result.returncode == 0, result.stderr
+    assert warehouse_hash(warehouse) == clean_day["hash"]
+
+
 def test_second_run_at_once_stops_with_a_clear_message(server, warehouse, baseline, clean_day):
     server.script(PRODUCTS_PATH, Hang(600))
     first = subprocess.Popen(

@@ -153,9 +153,10 @@ def test_backup_on_a_full_disk_says_the_data_is_loaded_and_the_partial_backup_re
     report = assert_short_failure(result, "the backup to", "the disk is full", "was removed")
     assert report["warehouse"] == "loaded and recorded in ops.run_log; only the backup is missing"
     assert left_in_backups == []  # no partial backup, nothing that looks like a whole one
-    # What the message says, checked in the warehouse: loaded, and logged as succeeded.
+    # What the message says, checked in the warehouse: loaded, and logged as loaded without a backup.
     assert query(data_dir, "SELECT count(*) FROM marts.products_eur WHERE day = '2024-02-13'") == [(6,)]
-    assert query(data_dir, "SELECT status FROM ops.run_log WHERE run_id = 'full'") == [("succeeded",)]
+    [(status, error)] = query(data_dir, "SELECT status, error FROM ops.run_log WHERE run_id = 'full'")
+    assert status == "backup failed" and error.startswith("backup: ") and "No space left" in error
     assert "free space" in report["next"] and str(backups) in report["next"]
 
 

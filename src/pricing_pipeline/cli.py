@@ -9,7 +9,8 @@ Examples:
 
 Exit status: 0 when every step ran and every data test passed; 1 when a step failed (a few lines
 say what failed, the state of the warehouse, where the record is and what to do next; the
-tracebacks are in the record, data/runs/<run id>/failure.txt); 2 for bad options.
+tracebacks are in the record, data/runs/<run id>/failure.txt); 2 for bad options; 130 or 143 when
+stopped by SIGINT (Ctrl-C) or SIGTERM (the run is logged as interrupted).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 from pricing_pipeline.common.errors import FailureReport, PipelineFailed
 from pricing_pipeline.common.parameters import SOURCES, ParameterError, default_run_date, parameters_for
 from pricing_pipeline.common.paths import relative_to_root, resolve_data_dir
+from pricing_pipeline.runner.interrupts import Terminated, interruption, signal_of
 from pricing_pipeline.runner.notebooks import DEFAULT_CELL_TIMEOUT
 from pricing_pipeline.runner.pipeline import run_pipeline
 
@@ -192,6 +194,14 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
     except PipelineFailed as failure:
         print_failure(f"run {params.run_id} FAILED", failure.report)
         return 1
+    except (KeyboardInterrupt, Terminated) as interrupt:
+        # The shell's convention for a process ended by a signal: 128 + its number (130, 143).
+        print(
+            f"run {params.run_id} interrupted ({interruption(interrupt)}): logged in ops.run_log as "
+            "interrupted; a load not committed is rolled back; run the day again",
+            file=sys.stderr,
+        )
+        return 128 + signal_of(interrupt)
     print_summary(state)
     return 0
 

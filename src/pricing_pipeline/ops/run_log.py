@@ -14,6 +14,10 @@ from pricing_pipeline.common.paths import RunPaths
 if TYPE_CHECKING:
     import pandas as pd
 
+# A run's statuses in ops.run_log (sql/ops/run_log.yml accepts these and no other). BACKUP_FAILED:
+# the run's data is loaded and logged, only its backup is missing.
+SUCCEEDED, FAILED, INTERRUPTED, BACKUP_FAILED = "succeeded", "failed", "interrupted", "backup failed"
+
 
 @dataclass
 class RunState:

@@ -26,7 +26,7 @@ from pricing_pipeline.common.errors import (
 from pricing_pipeline.common.files import write_whole
 from pricing_pipeline.common.paths import relative_to_root
 from pricing_pipeline.ops.backups import BackupFailed, backup_root, find_backups
-from pricing_pipeline.ops.run_log import RunState
+from pricing_pipeline.ops.run_log import FAILED, RunState
 from pricing_pipeline.runner.notebooks import NotebookFailed
 from pricing_pipeline.warehouse.probes import load_count, warehouse_problem
 
@@ -117,16 +117,16 @@ def also_failed(later: list[StepError], most: int = 2) -> list[str]:
 def report_failure(state: RunState, errors: list[StepError], backup_dir: str) -> FailureReport:
     """The report of a failed run, with its record written (tracebacks included)."""
     first = errors[0]
-    state, file_cause = warehouse_state(state, first)
+    warehouse, file_cause = warehouse_state(state, first)
     report = FailureReport(
         what=what_failed(first),
-        warehouse=state,
+        warehouse=warehouse,
         next_step=next_step(state, first, file_cause or cause_of(first.error), backup_dir),
         also=also_failed(errors[1:]),
     )
     title = f"run {state.params.run_id} FAILED at {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
     notes = []
-    if state.status == "failed":
+    if state.status == FAILED:
         notes.append(
             f"removed: the run's interim files and outputs ({relative_to_root(state.paths.interim)}/, "
             f"{relative_to_root(state.paths.output)}/); its landed bodies and executed notebooks are kept"

@@ -29,7 +29,8 @@ from pricing_pipeline.common.errors import FailureReport, PipelineFailed, RunFai
 from pricing_pipeline.common.lock import exclusive_run
 from pricing_pipeline.common.parameters import RunParameters, notebook_parameters
 from pricing_pipeline.common.paths import backup_root
-from pricing_pipeline.ops.run_log import RunState, write_run_log
+from pricing_pipeline.ops.run_log import BACKUP_FAILED, FAILED, INTERRUPTED, SUCCEEDED, RunState, write_run_log
+from pricing_pipeline.runner.interrupts import interruption, sigterm_raises
 from pricing_pipeline.runner.notebooks import (
     DEFAULT_CELL_TIMEOUT,
     render_html,
@@ -60,6 +61,7 @@ def run_pipeline(
     state = RunState(params, data_dir, dt.datetime.now(dt.UTC))
     backups = backup_root(data_dir, backup_dir)
     with contextlib.ExitStack() as held:
+        held.enter_context(sigterm_raises())
         try:
             held.enter_context(exclusive_run(data_dir))
         except Exception as error:  # another run holds the lock, or the data folder is unusable
@@ -68,7 +70,7 @@ def run_pipeline(
         state.loads_before = load_count(state.paths.warehouse, params.run_id)
         errors = _run_steps(state, backups, cell_timeout, log_output, notebooks, reconciliation, publish_to)
         if errors:
-            if state.status == "failed":
+            if state.status == FAILED:
                 _remove_interim_files(state)
             # Still under the lock: the warehouse is read as this run left it.
             raise PipelineFailed(_report(state, errors, backup_dir))
@@ -123,7 +125,7 @@ def _run_steps(
         except Exception as error:
             errors.append(StepError(*step, error))
         except BaseException as interrupt:  # Ctrl-C, a scheduler's stop: still logged, then let through
-            state.status, state.error = "failed", f"interrupted ({type(interrupt).__name__})"
+            state.status, state.error = INTERRUPTED, f"interrupted ({interruption(interrupt)})"
             state.ended_at = dt.datetime.now(dt.UTC)
             with contextlib.suppress(Exception):
                 write_run_log(state)
@@ -133,7 +135,7 @@ def _run_steps(
                 page.result()
             except Exception as error:
                 errors.append(StepError("html", "rendering an executed notebook as HTML", error))
-    state.status = "failed" if errors else "succeeded"
+    state.status = FAILED if errors else SUCCEEDED
     if errors:
         first = errors[0].error
         state.error = str(first) if isinstance(first, RunFailed) else f"{type(first).__name__}: {first}"
@@ -151,7 +153,15 @@ def _run_steps(
     try:
         state.backup = export_backup(paths.warehouse, backups, params.run_id)
     except Exception as error:
-        return [StepError("backup", f"the backup to {backups / params.run_id}", error)]
+        errors = [StepError("backup", f"the backup to {backups / params.run_id}", error)]
+        # The run log said `succeeded` before the backup ran; it now says the data is loaded and
+        # only the backup is missing (the next backup is then full, or carries this run's rows).
+        state.status, state.error = BACKUP_FAILED, f"backup: {type(error).__name__}: {error}"
+        try:
+            write_run_log(state)
+        except Exception as log_error:
+            errors.append(StepError("run log", "writing the run log (ops.run_log)", log_error))
+        return errors
     if publish_to is not None:
         try:
             state.published = publish_outputs(paths.output, publish_to)

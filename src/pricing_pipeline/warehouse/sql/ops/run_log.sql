@@ -8,7 +8,7 @@ CREATE TABLE IF NOT EXISTS ops.run_log (
     parameters   JSON        NOT NULL,
     started_at   TIMESTAMPTZ NOT NULL,
     ended_at     TIMESTAMPTZ NOT NULL,
-    status       VARCHAR     NOT NULL,  -- succeeded | failed
+    status       VARCHAR     NOT NULL,  -- succeeded | failed | interrupted | backup failed
     rows_written JSON,                  -- rows per table for the run's days; NULL on failure
     error        VARCHAR                -- notebook, cell and message of a failure
 );
