@@ -19,7 +19,13 @@ import argparse
 import sys
 
 from pricing_pipeline.common.errors import FailureReport, PipelineFailed
-from pricing_pipeline.common.parameters import SOURCES, ParameterError, default_run_date, parameters_for
+from pricing_pipeline.common.parameters import (
+    OUTPUT_FORMATS,
+    SOURCES,
+    ParameterError,
+    default_run_date,
+    parameters_for,
+)
 from pricing_pipeline.common.paths import relative_to_root, resolve_data_dir
 from pricing_pipeline.runner.interrupts import Terminated, interruption, signal_of
 from pricing_pipeline.runner.notebooks import DEFAULT_CELL_TIMEOUT
@@ -59,6 +65,13 @@ def add_run_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_CELL_TIMEOUT,
         help="seconds a notebook cell may run before the run fails (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--output-format",
+        choices=OUTPUT_FORMATS,
+        default="csv",
+        help="the deliverables' format: csv (default; the case's files) or parquet (typed: dates, exact "
+        "decimals, prices as integer minor units; the one to take from about 100,000 products)",
     )
     parser.add_argument("--log-output", action="store_true", help="stream the notebooks' output to the log")
     parser.add_argument(
@@ -177,7 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
-        params = parameters_for(args.date, args.start, args.end, args.category, args.source, args.run_id)
+        params = parameters_for(
+            args.date, args.start, args.end, args.category, args.source, args.run_id, args.output_format
+        )
     except (ParameterError, ValueError) as error:
         parser.error(str(error))
     data_dir = resolve_data_dir(args.data_dir)

@@ -12,6 +12,9 @@ from pricing_pipeline.common.target_calendar import last_target_day_on_or_before
 
 FIRST_ECB_RATE_DATE = dt.date(1999, 1, 4)
 SOURCES = ("recorded", "live", "offline")
+# The deliverables' formats (transform/outputs.py): CSV, the case's, or Parquet, typed and a tenth of
+# the size, for large catalogues.
+OUTPUT_FORMATS = ("csv", "parquet")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 # Only the extended calendar form: Python 3.11 would also read 20240212 or 2024-W07-1.
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -38,6 +41,7 @@ class RunParameters:
     category: str
     source: str
     run_id: str
+    output_format: str = "csv"
 
     @property
     def days(self) -> list[dt.date]:
@@ -62,6 +66,7 @@ def validate_parameters(
     source: str,
     run_id: str = "",
     today: dt.date | None = None,
+    output_format: str = "csv",
 ) -> RunParameters:
     today = today or dt.datetime.now(dt.UTC).date()
     start = parse_day("start_date", start_date)
@@ -92,7 +97,9 @@ def validate_parameters(
     run_id = run_id or default_run_id(source, start, end)
     if not _RUN_ID.match(run_id):
         raise ParameterError(f"run_id={run_id!r} is not usable as a folder name; use letters, digits, '.', '_' or '-'")
-    return RunParameters(start, end, category, source, run_id)
+    if output_format not in OUTPUT_FORMATS:
+        raise ParameterError(f"output_format={output_format!r} is unknown; accepted: {', '.join(OUTPUT_FORMATS)}")
+    return RunParameters(start, end, category, source, run_id, output_format)
 
 
 def default_run_id(source: str, start: dt.date, end: dt.date, started_at: dt.datetime | None = None) -> str:
@@ -110,7 +117,13 @@ def default_run_date(now: dt.datetime | None = None) -> dt.date:
 
 
 def parameters_for(
-    date: str | None, start: str | None, end: str | None, category: str, source: str, run_id: str | None
+    date: str | None,
+    start: str | None,
+    end: str | None,
+    category: str,
+    source: str,
+    run_id: str | None,
+    output_format: str = "csv",
 ) -> RunParameters:
     """The run's parameters from the command line's options: one day, a range, or yesterday by
     default; without --run-id, an id stamped with the time the run starts."""
@@ -118,7 +131,7 @@ def parameters_for(
         raise ParameterError("give either --date or --start/--end, not both")
     start = date or start or default_run_date().isoformat()
     end = date or end or start
-    params = validate_parameters(start, end, category, source, run_id or "")
+    params = validate_parameters(start, end, category, source, run_id or "", output_format=output_format)
     if run_id:
         return params
     started_at = dt.datetime.now(dt.UTC)
@@ -134,4 +147,5 @@ def notebook_parameters(params: RunParameters, data_dir) -> dict:
         "source": params.source,
         "data_dir": str(data_dir),
         "run_id": params.run_id,
+        "output_format": params.output_format,
     }

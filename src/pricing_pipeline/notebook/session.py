@@ -24,8 +24,10 @@ class Run:
         )
 
 
-def open_run(start_date: str, end_date: str, category: str, source: str, data_dir: str, run_id: str) -> Run:
-    params = validate_parameters(start_date, end_date, category, source, run_id)
+def open_run(
+    start_date: str, end_date: str, category: str, source: str, data_dir: str, run_id: str, output_format: str = "csv"
+) -> Run:
+    params = validate_parameters(start_date, end_date, category, source, run_id, output_format=output_format)
     return Run(params, RunPaths(resolve_data_dir(data_dir), params.run_id).ensure())
 
 
