@@ -27,6 +27,7 @@ INSTALL_SCRIPT = PROJECT_ROOT / "deploy" / "airflow" / "install.sh"
 AIRFLOW_VENV = Path(os.environ.get("AIRFLOW_VENV", PROJECT_ROOT / ".airflow-venv"))
 AIRFLOW = AIRFLOW_VENV / "bin" / "airflow"
 DAG_ID = "pricing_pipeline_daily"
+AUDIT_DAG_ID = "pricing_pipeline_weekly_audit"
 DAY = "2024-02-13"
 
 
@@ -81,7 +82,14 @@ except ImportError:
 bag = DagBag(dag_folder=sys.argv[1])  # examples are off in the environment
 dag = bag.dags.get("pricing_pipeline_daily")
 task = dag.get_task("run_notebooks") if dag else None
+audit = bag.dags.get("pricing_pipeline_weekly_audit")
 print(json.dumps({
+    "audit": {
+        "cron": getattr(audit.timetable, "expression", None) or getattr(audit.timetable, "_expression", None),
+        "catchup": audit.catchup,
+        "max_active_runs": audit.max_active_runs,
+        "tasks": [t.task_id for t in audit.tasks],
+    } if audit else None,
     "import_errors": {str(k): str(v) for k, v in bag.import_errors.items()},
     "dag_ids": sorted(bag.dags),
     "pricing_pipeline_imported": any(m.split(".")[0] == "pricing_pipeline" for m in sys.modules),
@@ -108,7 +116,9 @@ def test_airflow_dag_parses_cheaply_with_the_expected_schedule(airflow_env):
     assert result.returncode == 0, _tail(result.stderr)
     parsed = json.loads(result.stdout.strip().splitlines()[-1])
     assert parsed["import_errors"] == {}
-    assert parsed["dag_ids"] == [DAG_ID]
+    assert parsed["dag_ids"] == [DAG_ID, AUDIT_DAG_ID]
+    # The audit weekly, on Sundays, away from the daily run's hour.
+    assert parsed["audit"] == {"cron": "0 3 * * 0", "catchup": False, "max_active_runs": 1, "tasks": ["audit"]}
     assert parsed["pricing_pipeline_imported"] is False  # parsing never imports the pipeline
     assert parsed["timetable"] == "CronDataIntervalTimetable" and parsed["cron"] == "0 6 * * *"
     assert parsed["catchup"] is False and parsed["max_active_runs"] == 1
@@ -166,3 +176,45 @@ def test_airflow_dags_test_loads_the_logical_date_into_the_warehouse(airflow_env
     assert [status for status, _ in statuses] == ["succeeded"]
     parameters = json.loads(statuses[0][1])
     assert (parameters["start_date"], parameters["end_date"], parameters["source"]) == (DAY, DAY, "offline")
+
+
+def test_weekly_audit_dag_passes_a_clean_warehouse_and_fails_naming_a_broken_test(airflow_env, data_dir):
+    from tests.support.paths import RUNNER
+
+    loaded = subprocess.run(
+        [sys.executable, str(RUNNER), "--date", DAY, "--source", "offline", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    env = {**airflow_env, "PRICING_PIPELINE_DATA_DIR": str(data_dir)}
+
+    def audit_dag(logical_date: str) -> tuple[str, str]:
+        run = subprocess.run(
+            [str(AIRFLOW), "dags", "test", AUDIT_DAG_ID, logical_date],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=1200,
+        )
+        runs = subprocess.run(
+            [str(AIRFLOW), "dags", "list-runs", AUDIT_DAG_ID, "-o", "json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        dag_runs = json.loads([line for line in runs.stdout.splitlines() if line.startswith("[{")][-1])
+        states = {r["logical_date"][:10]: r["state"] for r in dag_runs}
+        return states[logical_date], run.stdout + run.stderr
+
+    state, log = audit_dag("2024-02-18")
+    assert state == "success", _tail(log)
+    assert f"audit --data-dir {data_dir}" in log and "marts_products_eur_unique: ok" in log
+
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        con.execute("INSERT INTO marts.products_eur SELECT * FROM marts.products_eur LIMIT 1")
+    state, log = audit_dag("2024-02-25")
+    assert state == "failed", _tail(log)
+    assert "audit FAILED: marts_products_eur_unique" in log

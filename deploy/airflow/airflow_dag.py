@@ -1,8 +1,10 @@
-"""Airflow DAG `pricing_pipeline_daily`: the daily run of scripts/run_pipeline.py for the logical date.
+"""Airflow DAGs `pricing_pipeline_daily`, the daily run of scripts/run_pipeline.py for the logical
+date, and `pricing_pipeline_weekly_audit`, the whole-table data tests once a week.
 
-One task runs the project's runner in the project's own environment, as a subprocess:
+Each has one task, running the project's code in the project's own environment, as a subprocess:
 
     <python> <root>/scripts/run_pipeline.py --date {{ ds }} --source <source> [--data-dir <dir>]
+    <python> -m pricing_pipeline.cli audit [--data-dir <dir>]
 
 so Airflow and the pipeline never share an environment (Airflow lives in .airflow-venv/, made by
 deploy/airflow/install.sh; the pipeline in .venv/, made by `make`), and the runner's exit status
@@ -21,6 +23,10 @@ Schedule: every day at 06:00 UTC, for the day that just ended. The timetable is 
 (CronDataIntervalTimetable), so the run started on the morning of D+1 has logical date D and
 `{{ ds }}` is D: the day whose ECB rates are published by then, as with the runner's own default
 (yesterday). `airflow dags test pricing_pipeline_daily 2024-02-13` therefore runs 2024-02-13.
+
+The audit runs on Sundays at 03:00 UTC, between two daily runs (it takes the data folder's lock): every data test over the whole tables,
+which costs what the history costs (a load tests only its own partitions). A failed test fails the
+task, its log naming the tests; the warehouse is only read.
 
 Parsing stays cheap: this file imports Airflow only, never the pricing_pipeline package.
 """
@@ -55,7 +61,8 @@ VARIABLES = {
     "PP_DATA_DIR_VAR": "pricing_pipeline_data_dir",
 }
 
-BASH_COMMAND = """\
+# The settings, resolved the same way for both DAGs.
+_SETTINGS = """\
 set -euo pipefail
 root="${PP_ROOT_VAR:-${PRICING_PIPELINE_ROOT:-$PP_ROOT_DEFAULT}}"
 python="${PP_PYTHON_VAR:-${PRICING_PIPELINE_PYTHON:-$root/.venv/bin/python}}"
@@ -65,11 +72,32 @@ if [ ! -x "$python" ]; then
   echo "no Python at $python: run 'make' in $root, or set PRICING_PIPELINE_PYTHON" >&2
   exit 1
 fi
+"""
+BASH_COMMAND = (
+    _SETTINGS
+    + """\
 args=(--date "{{ ds }}" --source "$source")
 if [ -n "$data_dir" ]; then args+=(--data-dir "$data_dir"); fi
 echo "running: $python $root/scripts/run_pipeline.py ${args[*]}"
 exec "$python" "$root/scripts/run_pipeline.py" "${args[@]}"
 """
+)
+AUDIT_DAG_ID = "pricing_pipeline_weekly_audit"
+AUDIT_SCHEDULE = "0 3 * * 0"  # Sundays, UTC: three hours clear of the daily run
+AUDIT_COMMAND = (
+    _SETTINGS
+    + """\
+args=(audit)
+if [ -n "$data_dir" ]; then args+=(--data-dir "$data_dir"); fi
+echo "running: $python -m pricing_pipeline.cli ${args[*]}"
+cd "$root"
+exec "$python" -m pricing_pipeline.cli "${args[@]}"
+"""
+)
+TASK_ENV = {
+    **{name: f"{{{{ var.value.get('{variable}', '') }}}}" for name, variable in VARIABLES.items()},
+    "PP_ROOT_DEFAULT": DEFAULT_ROOT,
+}
 
 default_args = {
     "owner": "data-engineering",
@@ -97,10 +125,33 @@ with DAG(
     BashOperator(
         task_id="run_notebooks",
         bash_command=BASH_COMMAND,
-        env={
-            **{name: f"{{{{ var.value.get('{variable}', '') }}}}" for name, variable in VARIABLES.items()},
-            "PP_ROOT_DEFAULT": DEFAULT_ROOT,
-        },
+        env=TASK_ENV,
         append_env=True,  # keep the worker's environment: PATH, PRICING_PIPELINE_*, PIPELINE_DATA_DIR
         do_xcom_push=False,  # the runner's summary is in the task log; nothing downstream reads it
+    )
+
+with DAG(
+    dag_id=AUDIT_DAG_ID,
+    description="Every data test over the whole warehouse: what the daily loads, testing their own days, cannot see",
+    schedule=CronDataIntervalTimetable(AUDIT_SCHEDULE, timezone="UTC"),
+    start_date=dt.datetime(2024, 1, 7, tzinfo=dt.UTC),
+    catchup=False,  # an audit reads the warehouse as it is now: a missed week needs no catching up
+    max_active_runs=1,
+    default_args={
+        **default_args,
+        # No retry: a failed test fails again, and the daily run, three hours later, never holds the
+        # data folder's lock at this hour.
+        "retries": 0,
+        # A year of 100,000 products a day takes minutes; hours means something is wrong.
+        "execution_timeout": dt.timedelta(hours=3),
+    },
+    tags=["pricing", "duckdb", "data-tests"],
+    doc_md=__doc__,
+) as audit_dag:
+    BashOperator(
+        task_id="audit",
+        bash_command=AUDIT_COMMAND,
+        env=TASK_ENV,
+        append_env=True,
+        do_xcom_push=False,  # the tests' results are in the task log
     )

@@ -1,11 +1,12 @@
-"""The command line: `pricing-pipeline run` (also scripts/run_pipeline.py) and `pricing-pipeline
-restore`; the only place that prints.
+"""The command line: `pricing-pipeline run` (also scripts/run_pipeline.py), `pricing-pipeline
+restore` and `pricing-pipeline audit`; the only place that prints.
 
 Examples:
   pricing-pipeline run --date 2024-02-13 --source offline
   pricing-pipeline run --start 2024-01-01 --end 2024-12-31 --source offline
   pricing-pipeline run --source live          # yesterday (UTC), from the two APIs
   pricing-pipeline restore                    # the newest backup into data/warehouse.duckdb
+  pricing-pipeline audit                      # every data test over the whole tables (weekly)
 
 Exit status: 0 when every step ran and every data test passed; 1 when a step failed (a few lines
 say what failed, the state of the warehouse, where the record is and what to do next; the
@@ -185,6 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
         "the data folder.",
     )
     add_restore_options(restore).set_defaults(handler=restore_command, command_parser=restore)
+    audit = commands.add_parser(
+        "audit",
+        help="run every data test over the whole warehouse (weekly)",
+        description="Run every data test over the whole tables (a load tests only its own partitions): "
+        "read-only, under the data folder's lock. Exit 1 names the failing tests.",
+    )
+    audit.add_argument("--data-dir", default="", help="the data folder to audit (default: $PIPELINE_DATA_DIR or data/)")
+    audit.set_defaults(handler=audit_command, command_parser=audit)
     return parser
 
 
@@ -244,6 +253,31 @@ def restore_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         print(f"kept aside: {relative_to_root(aside)}")
     if not restored.kept_aside:
         print("there was no warehouse file to keep aside")
+    return 0
+
+
+# ---------------------------------------------------------------- audit
+
+
+def audit_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from pricing_pipeline.common.errors import PipelineError
+    from pricing_pipeline.warehouse.audit import audit_warehouse
+
+    warehouse = resolve_data_dir(args.data_dir) / "warehouse.duckdb"
+    try:
+        results = audit_warehouse(warehouse)
+    except PipelineError as error:
+        print(f"audit FAILED\n{error}", file=sys.stderr)
+        return 1
+    failed = [result for result in results if result.failing_rows]
+    for result in results:
+        verdict = f"FAILED ({result.failing_rows} rows, e.g. {result.examples})" if result.failing_rows else "ok"
+        print(f"{result.name}: {verdict} in {result.seconds:.2f} s")
+    total = sum(result.seconds for result in results)
+    print(f"audit of {relative_to_root(warehouse)}: {len(results)} data tests over the whole tables in {total:.1f} s")
+    if failed:
+        print(f"audit FAILED: {', '.join(result.name for result in failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
