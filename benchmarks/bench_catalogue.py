@@ -8,11 +8,13 @@ extract + validate + load with its checks on.
 from __future__ import annotations
 
 import json
-import random
+
+import numpy as np
 import shutil
 import time
 from pathlib import Path
 
+from pricing_pipeline.common.paths import PROJECT_ROOT
 from pricing_pipeline.testing.fake_api import FaultServer, Respond, serve_ecb_and_recordings
 
 from bench_common import CATEGORY, SEED, child_env, log, peak_rss, runner_command, stats, worker
@@ -20,53 +22,39 @@ from bench_report import verdict
 
 # The reference size: the case's category has 6 products; 20 is the whole Fake Store catalogue.
 REFERENCE = 20
-WORDS = [
-    "cotton",
-    "slim",
-    "fit",
-    "jacket",
-    "casual",
-    "women",
-    "lightweight",
-    "breathable",
-    "long",
-    "sleeve",
-    "pocket",
-    "zipper",
-    "hooded",
-    "rain",
-    "windbreaker",
-    "stretch",
-    "soft",
-    "classic",
-    "waist",
-    "print",
-    "floral",
-    "summer",
-    "autumn",
-    "winter",
-    "button",
-]
+RECORDED_PRODUCTS = PROJECT_ROOT / "data" / "recorded" / "fakestore" / "products.json"
 
 
 def catalogue_body(products: int, seed: int = SEED) -> bytes:
-    """A valid Fake Store category body of `products` products: ids 1..n in a shuffled order, prices
-    in whole cents, ratings 0.0..5.0 with one decimal, as the real API writes them."""
-    rng = random.Random(seed + products)
-    ids = list(range(1, products + 1))
-    rng.shuffle(ids)  # the API's order is not the id order: the parser must sort
-    category = json.dumps(CATEGORY)
-    parts = []
-    for product_id in ids:
-        cents = rng.randrange(100, 100_000)
-        words = " ".join(rng.choices(WORDS, k=12))
-        parts.append(
-            f'{{"id":{product_id},"title":"Product {product_id} {words[:40]}","price":{cents // 100}.'
-            f'{cents % 100:02d},"description":"{words}","category":{category},'
-            f'"image":"https://fakestoreapi.com/img/{product_id}.jpg","rating":{{"rate":{rng.randrange(0, 51) / 10},'
-            f'"count":{rng.randrange(0, 1000)}}}}}'
+    """A valid Fake Store category body of `products` products, each one of the 20 recorded products
+    as the API serves it (its full title, description and image, its spacing, UTF-8 unescaped: about
+    550 bytes a product), with its own id, a price in whole cents and a rating of one decimal. Ids
+    1..n in a shuffled order: the API's order is not the id order, the parser must sort."""
+    recorded = json.loads(RECORDED_PRODUCTS.read_text(encoding="utf-8"))
+    category = json.dumps(CATEGORY, ensure_ascii=False)
+
+    def text(value: str) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    # Each recorded product as a template: everything but the id, price and rating written once.
+    templates = [
+        (
+            '{"id": %d, "title": ' + text(item["title"]).replace("%", "%%") + ', "price": %d.%02d, "description": '
+            + text(item["description"]).replace("%", "%%") + f', "category": {category}, "image": '
+            + text(item["image"]).replace("%", "%%") + ', "rating": {"rate": %s, "count": %d}}'
         )
-    return ("[" + ",".join(parts) + "]").encode()
+        for item in recorded
+    ]
+    rng = np.random.default_rng(seed + products)
+    ids = rng.permutation(np.arange(1, products + 1)).tolist()
+    cents = rng.integers(100, 100_000, products).tolist()
+    ratings = (rng.integers(0, 51, products) / 10).tolist()
+    counts = rng.integers(0, 1000, products).tolist()
+    size = len(templates)
+    parts = [
+        templates[i % size] % (i, c // 100, c % 100, r, n) for i, c, r, n in zip(ids, cents, ratings, counts, strict=True)
+    ]
+    return ("[" + ", ".join(parts) + "]").encode()
 
 
 def serve_catalogue(body: bytes) -> FaultServer:

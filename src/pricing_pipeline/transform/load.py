@@ -86,6 +86,6 @@ def load_run(
         drop_tables_now_views(con)
         for model in MODELS:
             con.execute(sql_text(model))
-        run_data_tests(con, models=MODELS, partitions_only=True)
+        run_data_tests(con, models=MODELS, partitions_only=True, in_load=True)
         written = rows_for_days(con, params)
     return written

@@ -58,7 +58,7 @@ def audit_warehouse(warehouse: Path) -> list[TestResult]:
     with exclusive_run(warehouse.parent, action="audit"):
         con = duckdb.connect(str(warehouse), read_only=True, config=duckdb_config())
         try:
-            con.execute(sql_text("audit/whole_warehouse.sql"))
+            con.execute(sql_text("tests/audit/whole_warehouse.sql"))
             results = []
             for test in collect(SQL_DIR / "tests", audit_models(con)):
                 started = time.perf_counter()

@@ -34,6 +34,13 @@ are singular tests, except those whose header says ``-- Partition-local:`` (thei
 row, or within a partition): they read the load's partitions of the models it wrote, the other
 tables whole. A not-null test of a partition column looks for NULLs in the other partition columns'
 rows only (a NULL is in no partition), which the column statistics make cheap.
+
+``in_load=True`` (the load) leaves out the tests whose rule follows from tests of their inputs:
+singular tests whose header says ``-- Audit-only:`` (naming the cheaper test that catches the same
+faults in a load), and the generic tests a declaration lists under ``audit_only`` (marts.product_prices'
+key over 31 rows per product-day). They run over the whole tables in the weekly audit
+(warehouse/audit.py); tests/test_load_tests.py injects each fault they catch and shows the load's
+tests reject it too.
 """
 
 from __future__ import annotations
@@ -65,9 +72,12 @@ __all__ = [
 ]
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
-_KEYS = {"model", "unique", "not_null", "accepted_values", "partition"}
+_KEYS = {"model", "unique", "not_null", "accepted_values", "partition", "audit_only"}
 # The header line of a singular test whose rule holds row by row or within a partition.
 PARTITION_LOCAL = "\n-- Partition-local:"
+# The header line of a singular test that a load leaves to the weekly audit (see the docstring).
+AUDIT_ONLY = "\n-- Audit-only:"
+GENERIC_RULES = ("unique", "not_null", "accepted_values")
 
 
 class DataTestError(PipelineError, RuntimeError):
@@ -110,6 +120,7 @@ class Declaration:
     not_null: tuple[str, ...] = ()
     accepted_values: Mapping[str, tuple[object, ...]] = field(default_factory=dict)
     partition: Mapping[str, str] = field(default_factory=dict)
+    audit_only: tuple[str, ...] = ()  # generic rules a load leaves to the audit
 
     @property
     def prefix(self) -> str:
@@ -173,7 +184,14 @@ def _read(path: Path, mtime_ns: int) -> Declaration:
             for column, spec in accepted.items()
         },
         partition={column: query.strip() for column, query in partition.items()},
+        audit_only=_audit_only(raw.get("audit_only", []), path),
     )
+
+
+def _audit_only(value: object, source: Path) -> tuple[str, ...]:
+    if not isinstance(value, list) or not set(value) <= set(GENERIC_RULES):
+        raise ValueError(f"{source}: `audit_only` lists generic rules among {list(GENERIC_RULES)}, not {value!r}")
+    return tuple(value)
 
 
 def declaration(model_file: Path) -> Declaration:
@@ -198,8 +216,20 @@ def _where(conditions: list[str]) -> str:
     return ("\nWHERE " + "\n  AND ".join(conditions)) if conditions else ""
 
 
-def generic_tests(decl: Declaration, partitions_only: bool = False) -> list[DataTest]:
-    """The queries of a declaration: unique, not_null, then accepted_values per column."""
+def generic_tests(decl: Declaration, partitions_only: bool = False, in_load: bool = False) -> list[DataTest]:
+    """The queries of a declaration: unique, not_null, then accepted_values per column (in_load:
+    without the rules it lists under audit_only)."""
+    tests = _generic_tests(decl, partitions_only)
+    if not in_load:
+        return tests
+    return [
+        test
+        for test in tests
+        if not any(test.name[len(decl.prefix) + 1 :].startswith(rule) for rule in decl.audit_only)
+    ]
+
+
+def _generic_tests(decl: Declaration, partitions_only: bool) -> list[DataTest]:
     relation, prefix = decl.model, decl.prefix
     scope = _in_partition(decl, decl.partition, "t") if partitions_only else []
     tests = []
@@ -272,7 +302,10 @@ def limited_to_partition(test: DataTest, declarations: Iterable[Declaration]) ->
 
 
 def collect(
-    folder: Path | None = SQL_DIR / "tests", models: Iterable[str] = (), partitions_only: bool = False
+    folder: Path | None = SQL_DIR / "tests",
+    models: Iterable[str] = (),
+    partitions_only: bool = False,
+    in_load: bool = False,
 ) -> list[DataTest]:
     """The singular tests of `folder` (none if None) and the generic tests of `models`, sorted by name.
 
@@ -283,6 +316,8 @@ def collect(
     partition) reads only the load's partitions of the models it reads (limited_to_partition).
     """
     tests = singular_tests(folder) if folder is not None else []
+    if in_load:
+        tests = [test for test in tests if AUDIT_ONLY not in test.sql]
     tree = folder.parent if folder is not None else SQL_DIR
     declarations = [declaration(tree / model) for model in models]
     if partitions_only:
@@ -291,7 +326,7 @@ def collect(
             if PARTITION_LOCAL in test.sql and any(test.name.startswith(f"{prefix}_") for prefix in prefixes):
                 tests[index] = limited_to_partition(test, declarations)
     for decl in declarations:
-        tests += generic_tests(decl, partitions_only)
+        tests += generic_tests(decl, partitions_only, in_load)
     names = [test.name for test in tests]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
@@ -305,6 +340,7 @@ def run_data_tests(
     models: Iterable[str] = (),
     *,
     partitions_only: bool = False,
+    in_load: bool = False,
 ) -> dict[str, int]:
     """Run the data tests; failing rows per test, and DataTestError if any test returned a row.
 
@@ -313,10 +349,11 @@ def run_data_tests(
     models: the model files whose declared generic tests run too, relative to folder's parent.
     partitions_only: restrict the generic tests to the partitions the load wrote; their queries
         then read the views the load registers, so call it inside the load's transaction.
+    in_load: leave out the tests the weekly audit keeps (see the module's docstring).
     """
     failures: dict[str, int] = {}
     shown: list[str] = []
-    for test in collect(folder, models, partitions_only):
+    for test in collect(folder, models, partitions_only, in_load):
         rows = con.execute(test.sql).fetchall()
         failures[test.name] = len(rows)
         if rows:

@@ -1,6 +1,9 @@
 -- marts.product_prices: every currency of the run's days is one of staging.currency_minor_units,
 -- priced with its minor unit, and no price is negative. (A price may round to 0 minor units: 0.01
 -- USD is 0.0037 MTL, and rounding that to the cent is 0.00.)
+-- Audit-only: the view's inner join on staging.currency_minor_units gives every row a known code and
+-- its minor unit, and positive rates and prices a price of 0 or more; in a load,
+-- marts_product_prices_inputs_price_each_currency_once and the positive tests catch these faults.
 -- Partition-local: each row is checked on its own.
 --
 -- Reads:

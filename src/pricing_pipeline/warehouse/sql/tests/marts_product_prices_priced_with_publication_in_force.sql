@@ -2,6 +2,9 @@
 -- (EUR at 1), that publication is the latest one on or before the day, and the day's prices of a
 -- product cover exactly the currencies of that publication and EUR: none missing, none taken from an
 -- older publication.
+-- Audit-only: the view joins each product-day to the publication of its rate_date, which
+-- marts_products_eur_priced_with_rate_in_force checks is the one in force; in a load, that test and
+-- marts_product_prices_inputs_price_each_currency_once (every currency priced once) catch these faults.
 -- Partition-local: each product-day is checked against the rates of its day, in the load's window.
 --
 -- Reads:
