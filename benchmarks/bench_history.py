@@ -131,6 +131,7 @@ def bench_history_scale(settings: dict, windows: dict, scratch: Path) -> dict:
         manifest = read_manifest(backup)
     finally:
         apis.stop()
+    weekly = bench_weekly(history, scratch, settings.get("weekly_repeat", repeat))
     result = {
         "products": products,
         "days": days,
@@ -141,11 +142,76 @@ def bench_history_scale(settings: dict, windows: dict, scratch: Path) -> dict:
     }
     for where, figures in measured.items():
         result[where] = {name: stats(values) for name, values in figures.items()}
+    result["weekly"] = weekly
     result["ratio"] = {
         name: stats([h / e for h, e in zip(measured["history"][name], measured["empty"][name], strict=False)])
         for name in ("seconds", "bytes_written", "rss_mb")
     }
     return result
+
+
+# ---------------------------------------------------------------- the weekly work
+
+WEEKLY_TARGET = 1.3  # the full backup / DuckDB's bare EXPORT DATABASE of the same warehouse
+
+
+def bench_weekly(history: Path, scratch: Path, repeat: int) -> dict:
+    """On the history: the weekly full backup (export_backup, forced full) against a bare EXPORT
+    DATABASE of the same warehouse, each in a fresh process, alternating; then the audit's time
+    (`pricing-pipeline audit`, every data test over the whole tables) and peak RSS."""
+    import sys
+
+    from bench_common import worker
+
+    warehouse = history / "warehouse.duckdb"
+    full, bare, backup_bytes = [], [], 0
+    for round_index in range(repeat):
+        order = ("full", "bare") if round_index % 2 == 0 else ("bare", "full")
+        for kind in order:
+            if kind == "full":
+                # Into the history's own backup folder, whose mirror holds the landed bodies already,
+                # as a weekly backup finds it.
+                answer = worker("_full_backup", str(warehouse), str(history / "backups"), f"weekly-{round_index}")
+                full.append(answer["seconds"])
+                backup_bytes = answer["bytes"]
+            else:
+                target = scratch / f"bare-export-{round_index}"
+                bare.append(worker("_bare_export", str(warehouse), str(target))["seconds"])
+                shutil.rmtree(target, ignore_errors=True)
+        log(f"  weekly round {round_index + 1}/{repeat}: full backup {full[-1]:.1f}s, bare EXPORT {bare[-1]:.1f}s")
+    audit = peak_rss([sys.executable, "-m", "pricing_pipeline.cli", "audit", "--data-dir", str(history)])
+    log(f"  audit of the history: {audit['seconds']:.1f}s, {audit['tree_mb'] or audit['largest_process_mb']:.0f}MB")
+    return {
+        "full_backup": stats(full),
+        "bare_export": stats(bare),
+        "ratio": stats([f / b for f, b in zip(full, bare, strict=True)]),
+        "backup_bytes": backup_bytes,
+        "audit_seconds": audit["seconds"],
+        "audit_rss_mb": audit["tree_mb"] or audit["largest_process_mb"],
+    }
+
+
+def work_full_backup(warehouse: str, backup_root: str, run_id: str) -> dict:
+    from pricing_pipeline.ops.backups import export_backup, read_manifest
+
+    started = time.perf_counter()
+    target = export_backup(Path(warehouse), Path(backup_root), run_id, full_every=1)
+    seconds = time.perf_counter() - started
+    assert read_manifest(target)["kind"] == "full"
+    return {"seconds": seconds, "bytes": folder_bytes(target)}
+
+
+def work_bare_export(warehouse: str, target: str) -> dict:
+    """DuckDB's own EXPORT DATABASE, with the memory limit every warehouse connection has."""
+    import duckdb
+
+    from pricing_pipeline.warehouse.connection import duckdb_config, quoted_path
+
+    started = time.perf_counter()
+    con = duckdb.connect(warehouse, config=duckdb_config())
+    con.execute(f"EXPORT DATABASE '{quoted_path(Path(target))}' (FORMAT parquet)")
+    con.close()
+    return {"seconds": time.perf_counter() - started}
 
 
 def history_verdicts(report: dict) -> list[dict]:
@@ -161,6 +227,19 @@ def history_verdicts(report: dict) -> list[dict]:
     ):
         ratio = found["ratio"][name]["median"]
         rows.append(verdict(report, f"{label}: {unit}", ratio, f"<= {TARGET}", ratio <= TARGET, "x", timing))
+    weekly = found.get("weekly")
+    if weekly:
+        ratio = weekly["ratio"]["median"]
+        rows.append(
+            verdict(
+                report,
+                f"weekly full backup / bare EXPORT DATABASE, {found['days']} days x {found['products']:,} products",
+                ratio,
+                f"<= {WEEKLY_TARGET}",
+                ratio <= WEEKLY_TARGET,
+                "x",
+            )
+        )
     return rows
 
 
@@ -184,5 +263,16 @@ def history_table(report: dict) -> str:
         lines.append(
             f"  {label}: empty {empty['median'] / scale:.1f} {unit}, history {history['median'] / scale:.1f} {unit}, "
             f"ratio {ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})"
+        )
+    weekly = found.get("weekly")
+    if weekly:
+        full, bare, ratio = weekly["full_backup"], weekly["bare_export"], weekly["ratio"]
+        lines.append(
+            f"  weekly full backup {full['median']:.1f} s ({weekly['backup_bytes'] / 1e9:.2f} GB), bare EXPORT DATABASE "
+            f"{bare['median']:.1f} s: ratio {ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})"
+        )
+        lines.append(
+            f"  audit (every data test over the whole tables): {weekly['audit_seconds']:.1f} s, "
+            f"peak RSS {weekly['audit_rss_mb']:.0f} MB"
         )
     return "\n".join(lines)

@@ -217,4 +217,4 @@ def test_weekly_audit_dag_passes_a_clean_warehouse_and_fails_naming_a_broken_tes
         con.execute("INSERT INTO marts.products_eur SELECT * FROM marts.products_eur LIMIT 1")
     state, log = audit_dag("2024-02-25")
     assert state == "failed", _tail(log)
-    assert "audit FAILED: marts_products_eur_unique" in log
+    assert "marts_products_eur_unique: FAILED" in log, _tail(log, 200)

@@ -100,9 +100,11 @@ def test_catalogue_runs_price_every_product_and_measure_each_size(quick):
     catalogue = report["catalogue_scale"]
     sizes = report["settings"]["catalogue_sizes"]
     assert catalogue["checks_ok"] is True
-    assert [found["products"] for found in catalogue["sizes"].values()] == sizes
-    for size in sizes:
-        found = catalogue["sizes"][str(size)]
+    runs = [(size, fmt) for size in sizes for fmt in ("csv", "parquet")]
+    assert [(found["products"], found["format"]) for found in catalogue["sizes"].values()] == runs
+    for size, fmt in runs:
+        found = catalogue["sizes"][f"{size}-{fmt}"]
+        assert found["output_bytes"] > 0
         # Every generated product snapshotted once and priced on the run's day; 5 ranked.
         assert found["check"]["snapshots"] == found["check"]["distinct_ids"] == found["check"]["priced"] == size
         assert found["check"]["top"] == min(5, size)
@@ -112,8 +114,9 @@ def test_catalogue_runs_price_every_product_and_measure_each_size(quick):
         assert record["total"] == record["notebooks"] + record["html"] > 0
         assert 0 < record["largest_notebook"] <= record["notebooks"]
     side = catalogue["side_by_side"]
-    assert side["products"] == max(sizes) and side["rows_ours"] == side["rows_pandas"] == max(sizes)
-    assert side["speedup"]["median"] > 0
+    assert side["products"] == max(sizes)
+    assert side["rows_ours"] == side["rows_pandas"] == side["rows_floor"] == max(sizes)
+    assert side["speedup"]["median"] > 0 and side["to_floor"]["median"] > 0
     names = {target["name"] for target in report["targets"]}
     assert "catalogue runs: every product priced, top 5 ranked" in names
     assert "catalogue (live run through the runner)" in stdout
@@ -134,5 +137,10 @@ def test_one_more_day_on_a_history_is_measured_against_an_empty_warehouse(quick)
     for where in ("empty", "history"):
         for figure in ("seconds", "bytes_written", "rss_mb"):
             assert set(history[where][figure]) >= STATS and history[where][figure]["median"] > 0
+    weekly = history["weekly"]
+    assert set(weekly["full_backup"]) >= STATS and set(weekly["bare_export"]) >= STATS
+    assert weekly["ratio"]["median"] > 0 and weekly["backup_bytes"] > 0
+    assert weekly["audit_seconds"] > 0 and weekly["audit_rss_mb"] > 0
     names = {target["name"] for target in report["targets"]}
     assert any(name.startswith("one more day on") and name.endswith("bytes written") for name in names)
+    assert any(name.startswith("weekly full backup / bare EXPORT DATABASE") for name in names)
