@@ -22,6 +22,8 @@ import shutil
 import time
 from pathlib import Path
 
+from pricing_pipeline.common.target_calendar import last_target_day_on_or_before
+
 from bench_catalogue import catalogue_body, live_env, serve_catalogue
 from bench_common import log, peak_rss, runner_command, stats
 from bench_report import verdict
@@ -89,6 +91,12 @@ def bench_history_scale(settings: dict, windows: dict, scratch: Path) -> dict:
     products, days, repeat = settings["history_products"], settings["history_days"], settings["history_repeat"]
     last = dt.date.fromisoformat(windows["day"][1])
     first_day = last - dt.timedelta(days=days + repeat - 1)
+    # The history starts on a publication day: its first day's rates are copied to every later day,
+    # and a first day priced with an earlier publication would leave each copy priced with the
+    # publication before a later copied one, which the audit's whole-table tests rightly reject.
+    published = last_target_day_on_or_before(first_day)
+    days += (first_day - published).days
+    first_day = published
     body = catalogue_body(products)
     apis = serve_catalogue(body)
     env = live_env(apis)

@@ -20,10 +20,12 @@ from pricing_pipeline.common.paths import RunPaths
 from pricing_pipeline.extract.handoff import PRODUCTS, handoff_path
 from pricing_pipeline.extract.landing import land_response
 from pricing_pipeline.extract.parsing import BodyError, parse_products
-from pricing_pipeline.extract.responses import RawResponse, SourceError
+from pricing_pipeline.extract.responses import SourceError
 from pricing_pipeline.extract.sources import fetch_products
 from pricing_pipeline.warehouse.connection import connect, sql_text, transaction
 from pricing_pipeline.warehouse.data_tests import run_data_tests
+
+RECHECK = "products_recheck"  # the re-read body's name in raw.responses
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, params: RunParameters, source_products: pd.DataFrame) -> pd.DataFrame:
@@ -39,16 +41,23 @@ def reconcile(con: duckdb.DuckDBPyConnection, params: RunParameters, source_prod
     ).df()
 
 
-def _parsed_by_the_extract(response: RawResponse, paths: RunPaths) -> pd.DataFrame | None:
-    """The ids and prices the extract parsed, when the re-read body is byte for byte the body it
-    landed and parsed (data/raw/<run id>/products.json): parsing is a function of the body, so
-    parsing it again would only cost time (seconds for a catalogue of a million products).
-    None when the body differs or the extract's files are missing: then it is parsed.
+def _parsed_by_the_extract(params: RunParameters, paths: RunPaths) -> pd.DataFrame | None:
+    """The ids and prices the extract parsed, when the re-read body has the SHA-256 of the body it
+    landed and parsed (both recorded in raw.responses): parsing is a function of the body, so
+    parsing it again would only cost time (seconds for a catalogue of a million products), and the
+    digests are compared instead of the bodies (which would hold a second copy in memory).
+    None when the body differs or the extract's hand-off is missing: then it is parsed.
     """
-    handoff, landed = handoff_path(paths.interim, PRODUCTS), paths.raw / f"{PRODUCTS}.json"
-    if not (handoff.is_file() and landed.is_file()) or landed.stat().st_size != len(response.body):
+    handoff = handoff_path(paths.interim, PRODUCTS)
+    if not handoff.is_file():
         return None
-    if landed.read_bytes() != response.body:
+    with connect(paths.warehouse) as con:
+        digests = con.execute(
+            "SELECT name, body_sha256 FROM raw.responses WHERE run_id = ? AND name IN (?, ?)",
+            [params.run_id, PRODUCTS, RECHECK],
+        ).fetchall()
+    found = dict(digests)
+    if len(digests) != 2 or found[PRODUCTS] != found[RECHECK]:
         return None
     # Only the columns reconciliation compares: no text column is read.
     return duckdb.read_parquet(str(handoff)).project("product_id, price_usd").df()
@@ -58,9 +67,9 @@ def reconcile_with_source(params: RunParameters, data_dir: Path) -> pd.DataFrame
     """Re-read the source's current products and check them against the run's last snapshot."""
     paths = RunPaths(data_dir, params.run_id)
     try:
-        response = replace(fetch_products(params), name="products_recheck")
+        response = replace(fetch_products(params), name=RECHECK)
         landed = land_response(response, paths.raw, paths.warehouse, params.run_id)
-        source_products = _parsed_by_the_extract(response, paths)
+        source_products = _parsed_by_the_extract(params, paths)
         if source_products is None:
             source_products = parse_products(response, params, landed)
     except (SourceError, BodyError) as error:
