@@ -53,7 +53,9 @@ def _parsed_by_the_extract(params: RunParameters, paths: RunPaths) -> pd.DataFra
         return None
     with connect(paths.warehouse) as con:
         digests = con.execute(
-            "SELECT name, body_sha256 FROM raw.responses WHERE run_id = ? AND name IN (?, ?)",
+            # The latest of each: a run id used again lands its bodies again.
+            "SELECT name, arg_max(body_sha256, landed_at) FROM raw.responses WHERE run_id = ? AND name IN (?, ?) "
+            "GROUP BY name",
             [params.run_id, PRODUCTS, RECHECK],
         ).fetchall()
     found = dict(digests)
