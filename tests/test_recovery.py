@@ -58,9 +58,12 @@ def full_hash(warehouse: Path) -> str:
 
 
 def assert_short_failure(result: subprocess.CompletedProcess, *fragments: str) -> dict[str, str]:
-    """Exit 1, a few lines, no traceback; returns the labelled lines (warehouse, record, next, ...)."""
+    """Exit 1, a few lines after the steps' progress lines, no traceback; returns the labelled lines
+    (warehouse, record, next, ...)."""
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
+    while lines and lines[0].startswith("step "):
+        lines.pop(0)
     assert len(lines) <= MAX_LINES, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     assert "FAILED" in lines[0]

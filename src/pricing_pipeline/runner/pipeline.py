@@ -38,6 +38,7 @@ from pricing_pipeline.runner.notebooks import (
     run_notebooks,
     started_kernels,
 )
+from pricing_pipeline.runner.progress import SILENT, Progress
 
 # The steps after the notebooks (reconcile, backup, ...) import pandas and DuckDB where they are
 # used: loaded before the kernels start, they kept ~60 MB in the runner while both kernels were busy.
@@ -66,9 +67,11 @@ def run_pipeline(
     reconciliation: bool = True,
     backup_dir: str = "",
     publish_to: Path | None = None,
+    progress: Progress = SILENT,
 ) -> RunRecord:
-    """Run the steps in order. On any failure raises PipelineFailed, whose report says what failed,
-    the warehouse's state, where the record is and what to do next."""
+    """Run the steps in order, showing each on progress (the command line's stderr; nothing by
+    default). On any failure raises PipelineFailed, whose report says what failed, the warehouse's
+    state, where the record is and what to do next."""
     record = RunRecord(params, data_dir, dt.datetime.now(dt.UTC))
     backups = backup_root(data_dir, backup_dir)
     with contextlib.ExitStack() as held:
@@ -78,7 +81,7 @@ def run_pipeline(
             raise PipelineFailed(lock_failure(record, error)) from error
         # Read now, under the lock: after a failure, a higher count says this run's load committed.
         record.loads_before = load_count(record.paths.warehouse, params.run_id)
-        errors = _run_steps(record, backups, cell_timeout, log_output, notebooks, reconciliation, publish_to)
+        errors = _run_steps(record, backups, cell_timeout, log_output, notebooks, reconciliation, publish_to, progress)
         if errors:
             if record.status == "failed":
                 _remove_interim_files(record)
@@ -95,6 +98,7 @@ def _run_steps(
     notebooks: tuple[str, ...],
     reconciliation: bool,
     publish_to: Path | None,
+    progress: Progress,
 ) -> list[StepError]:
     """The steps; returns what failed (the first failure first), never raises an Exception.
 
@@ -120,17 +124,19 @@ def _run_steps(
                     cell_timeout,
                     log_output,
                     on_executed=lambda executed: pages.append(html_renderer.submit(render_html, executed)),
+                    progress=progress,
                 )
             from pricing_pipeline.warehouse.connection import connect
             from pricing_pipeline.warehouse.partitions import rows_for_days
 
             if reconciliation:
-                from pricing_pipeline.ops.reconciliation import reconcile_with_source
-
                 step = ("reconciliation", "reconciliation with the source")
-                record.reconciliation = reconcile_with_source(params, record.data_dir)
+                with progress.step("reconciliation"):
+                    from pricing_pipeline.ops.reconciliation import reconcile_with_source
+
+                    record.reconciliation = reconcile_with_source(params, record.data_dir)
             step = ("rows", "counting the run's rows in the warehouse")
-            with connect(paths.warehouse) as con:
+            with progress.step("row counts"), connect(paths.warehouse) as con:
                 record.rows_written = rows_for_days(con, params)
         except Exception as error:
             errors.append(StepError(*step, error))
@@ -140,18 +146,20 @@ def _run_steps(
             with contextlib.suppress(Exception):
                 write_run_log(record)
             raise
-        for page in pages:
-            try:
-                page.result()
-            except Exception as error:
-                errors.append(StepError("html", "rendering an executed notebook as HTML", error))
+        with progress.step("html pages"):
+            for page in pages:
+                try:
+                    page.result()
+                except Exception as error:
+                    errors.append(StepError("html", "rendering an executed notebook as HTML", error))
     record.status = "failed" if errors else "succeeded"
     if errors:
         first = errors[0].error
         record.error = str(first) if isinstance(first, RunFailed) else f"{type(first).__name__}: {first}"
     record.ended_at = dt.datetime.now(dt.UTC)
     try:
-        write_run_log(record)
+        with progress.step("run log"):
+            write_run_log(record)
     except Exception as error:
         errors.append(StepError("run log", "writing the run log (ops.run_log)", error))
     if errors:
@@ -161,12 +169,14 @@ def _run_steps(
     from pricing_pipeline.transform.outputs import publish_outputs
 
     try:
-        record.backup = export_backup(paths.warehouse, backups, params.run_id)
+        with progress.step("backup"):
+            record.backup = export_backup(paths.warehouse, backups, params.run_id)
     except Exception as error:
         return [StepError("backup", f"the backup to {backups / params.run_id}", error)]
     if publish_to is not None:
         try:
-            record.published = publish_outputs(paths.output, publish_to)
+            with progress.step("publish"):
+                record.published = publish_outputs(paths.output, publish_to)
         except Exception as error:
             return [StepError("publish", f"publishing the outputs to {publish_to}", error)]
     return errors
