@@ -219,12 +219,15 @@ def _remove_interim_files(record: RunRecord) -> None:
 def parameters_for(
     date: str | None, start: str | None, end: str | None, category: str, source: str, run_id: str | None
 ) -> RunParameters:
-    """The run's parameters from the runner's options: one day, a range, or yesterday by default."""
+    """The run's parameters from the runner's options: one day, a range, or yesterday by default.
+    A ParameterError names the option the user gave, not the notebooks' parameter."""
     if date and (start or end):
         raise ValueError("give either --date or --start/--end, not both")
     start = date or start or default_run_date().isoformat()
     end = date or end or start
-    params = validate_parameters(start, end, category, source, run_id or "")
+    days = {"start_date": "--date", "end_date": "--date"} if date else {"start_date": "--start", "end_date": "--end"}
+    options = {**days, "category": "--category", "source": "--source", "run_id": "--run-id"}
+    params = validate_parameters(start, end, category, source, run_id or "", names=options)
     if run_id:
         return params
     return replace(params, run_id=new_run_id(source, params.start_date, params.end_date))
