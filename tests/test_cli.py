@@ -67,7 +67,12 @@ def test_quiet_shows_nothing_even_on_a_terminal():
 
 @pytest.mark.parametrize(
     ("options", "terminal", "bars", "shown"),
-    [([], False, False, True), ([], True, True, True), (["--quiet"], True, False, False), (["-q"], False, False, False)],
+    [
+        ([], False, False, True),
+        ([], True, True, True),
+        (["--quiet"], True, False, False),
+        (["-q"], False, False, False),
+    ],
 )
 def test_the_command_line_chooses_the_progress_from_stderr_and_quiet(monkeypatch, options, terminal, bars, shown):
     chosen = {}
