@@ -39,7 +39,8 @@ def require_checkout(root: Path | None = None) -> None:
 def resolve_data_dir(data_dir: str = "") -> Path:
     """The folder a run writes to: the parameter if set, else $PIPELINE_DATA_DIR, else data/.
 
-    A relative value is taken from the project root.
+    Takes the notebook's data_dir parameter, or the command line's --data-dir (text, empty for the
+    default); returns an absolute path, a relative value being taken from the project root.
     """
     chosen = data_dir or settings.text(settings.DATA_DIR, "data")
     path = Path(chosen)
