@@ -20,27 +20,14 @@ def pytest_configure(config):
     config._pricing_scratch = scratch
 
 
-# Fixtures that run the pipeline (runner, kernels, subprocesses): a test that needs one is slow.
-PIPELINE_FIXTURES = {"baseline", "clean_day", "case_run", "case_live", "quick", "airflow_env"}
-SLOW_MODULES = {
-    "test_case_run.py",
-    "test_catalogue_runs.py",
-    "test_daily_pipeline.py",
-    "test_live_http.py",
-    "test_benchmark_quick.py",
-    "test_recovery.py",
-}
+E2E = Path(__file__).parent / "e2e"
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark as slow every notebook, every test of an end-to-end module and every test that needs a
-    pipeline run; `make test-fast` runs the rest."""
+    """Mark as slow every notebook and every test under tests/e2e/ (the runner, kernels,
+    subprocesses, Airflow, the benchmark): `make test-fast` runs the rest."""
     for item in items:
-        if (
-            item.path.suffix == ".ipynb"
-            or item.path.name in SLOW_MODULES
-            or PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ()))
-        ):
+        if item.path.suffix == ".ipynb" or E2E in item.path.parents:
             item.add_marker(pytest.mark.slow)
 
 
