@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pricing_pipeline.common import settings
+from tests.support.fault_api import fault_env, good_server
 
 
 def pytest_configure(config):
@@ -41,3 +42,20 @@ def data_dir(tmp_path) -> Path:
     folder = tmp_path / "data"
     folder.mkdir()
     return folder
+
+
+# The fault tests' server (tests/support/fault_api.py): in-process (tests/unit/extract/test_http.py) and
+# end to end (tests/e2e/test_faults.py).
+@pytest.fixture
+def server():
+    fault_server = good_server()
+    yield fault_server
+    fault_server.stop()
+
+
+@pytest.fixture
+def fault_settings(server, monkeypatch):
+    """The fault environment for in-process fetches."""
+    for name, value in fault_env(server).items():
+        monkeypatch.setenv(name, value)
+    return server
