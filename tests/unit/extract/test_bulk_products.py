@@ -17,7 +17,7 @@ import pytest
 from pricing_pipeline.extract import bulk_products, parsing
 from pricing_pipeline.extract.bulk_products import plain_numbers, products_in_bulk
 from pricing_pipeline.extract.parsing import BodyError, parse_products
-from tests.unit.extract.test_parsing import CATEGORY, PRODUCTS_BODY, params, products_response
+from tests.support.bodies import CATEGORY, PRODUCTS_BODY, params, products_response
 
 
 def record(product_id: int, **changes) -> dict:
