@@ -12,13 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pricing_pipeline.common.errors import DISK_FULL, cause_of
 from pricing_pipeline.ops import backups as backup_module
 from pricing_pipeline.ops.backups import MANIFEST, BackupFailed, export_backup, find_backups
 from pricing_pipeline.ops.restore import restore_warehouse
-from pricing_pipeline.runner.failure_vocabulary import (
-    DISK_FULL,
-    cause_of,
-)
 from tests.support.small_warehouse import damage, file_digest, hash_of, small_warehouse
 
 

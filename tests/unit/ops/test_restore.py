@@ -13,10 +13,10 @@ import json
 import duckdb
 import pytest
 
+from pricing_pipeline.common.errors import PipelineFailed
 from pricing_pipeline.ops import backups as backup_module
 from pricing_pipeline.ops.backups import MANIFEST, export_backup, find_backups
 from pricing_pipeline.ops.restore import restore_warehouse
-from pricing_pipeline.runner.failures import PipelineFailed
 from tests.support.small_warehouse import damage, file_digest, hash_of, small_warehouse
 
 
