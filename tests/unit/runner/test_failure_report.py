@@ -1,6 +1,5 @@
-"""Failures told in a few lines (runner.failure_report), without a pipeline run: the cause read from
-the error, the short text and its record, a damaged warehouse told from a healthy one, and the
-command line's message, in-process.
+"""Failures told in a few lines (runner.failure_report), without a pipeline run: through the command
+line, in-process, and the record kept where the data folder cannot take it.
 """
 
 from __future__ import annotations
@@ -9,58 +8,7 @@ import contextlib
 import errno
 import tempfile
 
-import duckdb
-import pytest
-
-from pricing_pipeline.common.errors import DAMAGED, DISK_FULL, NOT_WRITABLE, RunFailed, cause_of, short
-from pricing_pipeline.warehouse.probes import warehouse_problem
-from tests.support.small_warehouse import damage, small_warehouse
-
-
-@pytest.mark.parametrize(
-    ("error", "cause"),
-    [
-        (OSError(errno.ENOSPC, "No space left on device"), DISK_FULL),
-        (PermissionError(errno.EACCES, "Permission denied", "/x/data/runs"), NOT_WRITABLE),
-        (OSError(errno.EROFS, "Read-only file system"), NOT_WRITABLE),
-        # DuckDB's IOException and a notebook's error carry the cause as text only.
-        (duckdb.IOException('Could not write file "x": No space left on device'), DISK_FULL),
-        (
-            RunFailed("notebook 01_extract.ipynb failed, cell 6:\nIOException: ... not a valid DuckDB database file!"),
-            DAMAGED,
-        ),
-        (ValueError("something else"), None),
-    ],
-    ids=["enospc", "eacces", "erofs", "duckdb-disk-full", "notebook-damaged", "other"],
-)
-def test_cause_is_read_from_errno_or_text(error, cause):
-    assert cause_of(error) == cause
-
-
-def test_cause_is_found_along_the_chain():
-    try:
-        try:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        except OSError as inner:
-            raise RuntimeError("writing failed") from inner
-    except RuntimeError as outer:
-        assert cause_of(outer) == DISK_FULL
-
-
-def test_short_keeps_a_few_lines_and_says_where_the_rest_is():
-    text = "\n".join(f"line {i}" for i in range(20)) + "\n" + "x" * 1000
-    kept = short(text, lines=3).splitlines()
-    assert kept == ["line 0", "line 1", "line 2", "... (18 more lines in the record)"]
-    assert len(short("y" * 1000)) == 300
-
-
-def test_a_damaged_file_is_told_from_a_healthy_one(tmp_path):
-    path = small_warehouse(tmp_path / "warehouse.duckdb")
-    assert warehouse_problem(path) is None
-    assert warehouse_problem(tmp_path / "absent.duckdb") is None  # nothing to be damaged yet
-    damage(path)
-    cause, detail = warehouse_problem(path)
-    assert cause == DAMAGED and "not a valid DuckDB database file" in detail
+from pricing_pipeline.common.errors import RunFailed
 
 
 def test_a_permission_error_is_one_short_message_through_the_cli(tmp_path, monkeypatch, capsys):
