@@ -39,6 +39,6 @@ def file_digest(path: Path) -> str:
 
 
 def damage(path: Path) -> None:
-    """Overwrite the first 8 KiB, as in issue 11."""
+    """Overwrite the first 8 KiB: the header DuckDB checks on opening the file."""
     with open(path, "r+b") as handle:
         handle.write(b"\xab" * 8192)
