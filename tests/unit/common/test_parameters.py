@@ -24,3 +24,12 @@ def test_notebook_parameters_are_checked_the_same_way(args, fragment):
     # What notebooks 01 and 02 run first (open_run), whoever calls them.
     with pytest.raises(ParameterError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
         validate_parameters(*args)
+
+
+def test_the_notebooks_still_see_their_parameters_names():
+    with pytest.raises(ParameterError, match=r"^end_date=2024-02-12 is before start_date=2024-02-13; "):
+        validate_parameters("2024-02-13", "2024-02-12", "women's clothing", "offline")
+    with pytest.raises(ParameterError, match=r"^start_date='2024-13-01' is not a calendar date"):
+        validate_parameters("2024-13-01", "", "women's clothing", "offline")
+    with pytest.raises(ParameterError, match=r"^category 'shoes' is unknown"):
+        validate_parameters("2024-02-13", "", "shoes", "offline")
