@@ -37,6 +37,7 @@ from pricing_pipeline.runner.notebooks import (
     run_notebooks,
     started_kernels,
 )
+from pricing_pipeline.runner.progress import SILENT, Progress
 from pricing_pipeline.warehouse.probes import load_count
 
 # The steps after the notebooks (reconcile, backup, ...) import pandas and DuckDB where they are
@@ -55,9 +56,11 @@ def run_pipeline(
     reconciliation: bool = True,
     backup_dir: str = "",
     publish_to: Path | None = None,
+    progress: Progress = SILENT,
 ) -> RunState:
-    """Run the steps in order. On any failure raises PipelineFailed, whose report says what failed,
-    the warehouse's state, where the record is and what to do next."""
+    """Run the steps in order, showing each on progress (the command line's stderr; nothing by
+    default). On any failure raises PipelineFailed, whose report says what failed, the warehouse's
+    state, where the record is and what to do next."""
     state = RunState(params, data_dir, dt.datetime.now(dt.UTC))
     backups = backup_root(data_dir, backup_dir)
     with contextlib.ExitStack() as held:
@@ -68,7 +71,7 @@ def run_pipeline(
             raise PipelineFailed(lock_failure(state, error)) from error
         # Read now, under the lock: after a failure, a higher count says this run's load committed.
         state.loads_before = load_count(state.paths.warehouse, params.run_id)
-        errors = _run_steps(state, backups, cell_timeout, log_output, notebooks, reconciliation, publish_to)
+        errors = _run_steps(state, backups, cell_timeout, log_output, notebooks, reconciliation, publish_to, progress)
         if errors:
             if state.status == FAILED:
                 _remove_interim_files(state)
@@ -85,6 +88,7 @@ def _run_steps(
     notebooks: tuple[str, ...],
     reconciliation: bool,
     publish_to: Path | None,
+    progress: Progress,
 ) -> list[StepError]:
     """The steps; returns what failed (the first failure first), never raises an Exception.
 
@@ -110,17 +114,19 @@ def _run_steps(
                     cell_timeout,
                     log_output,
                     on_executed=lambda executed: pages.append(html_renderer.submit(render_html, executed)),
+                    progress=progress,
                 )
             from pricing_pipeline.warehouse.connection import connect
             from pricing_pipeline.warehouse.partitions import rows_for_days
 
             if reconciliation:
-                from pricing_pipeline.ops.reconciliation import reconcile_with_source
-
                 step = ("reconciliation", "reconciliation with the source")
-                state.reconciliation = reconcile_with_source(params, state.data_dir)
+                with progress.step("reconciliation"):
+                    from pricing_pipeline.ops.reconciliation import reconcile_with_source
+
+                    state.reconciliation = reconcile_with_source(params, state.data_dir)
             step = ("rows", "counting the run's rows in the warehouse")
-            with connect(paths.warehouse) as con:
+            with progress.step("row counts"), connect(paths.warehouse) as con:
                 state.rows_written = rows_for_days(con, params)
         except Exception as error:
             errors.append(StepError(*step, error))
@@ -130,18 +136,20 @@ def _run_steps(
             with contextlib.suppress(Exception):
                 write_run_log(state)
             raise
-        for page in pages:
-            try:
-                page.result()
-            except Exception as error:
-                errors.append(StepError("html", "rendering an executed notebook as HTML", error))
+        with progress.step("html pages"):
+            for page in pages:
+                try:
+                    page.result()
+                except Exception as error:
+                    errors.append(StepError("html", "rendering an executed notebook as HTML", error))
     state.status = FAILED if errors else SUCCEEDED
     if errors:
         first = errors[0].error
         state.error = str(first) if isinstance(first, RunFailed) else f"{type(first).__name__}: {first}"
     state.ended_at = dt.datetime.now(dt.UTC)
     try:
-        write_run_log(state)
+        with progress.step("run log"):
+            write_run_log(state)
     except Exception as error:
         errors.append(StepError("run log", "writing the run log (ops.run_log)", error))
     if errors:
@@ -151,7 +159,8 @@ def _run_steps(
     from pricing_pipeline.transform.outputs import publish_outputs
 
     try:
-        state.backup = export_backup(paths.warehouse, backups, params.run_id)
+        with progress.step("backup"):
+            state.backup = export_backup(paths.warehouse, backups, params.run_id)
     except Exception as error:
         errors = [StepError("backup", f"the backup to {backups / params.run_id}", error)]
         # The run log said `succeeded` before the backup ran; it now says the data is loaded and
@@ -164,7 +173,8 @@ def _run_steps(
         return errors
     if publish_to is not None:
         try:
-            state.published = publish_outputs(paths.output, publish_to)
+            with progress.step("publish"):
+                state.published = publish_outputs(paths.output, publish_to)
         except Exception as error:
             return [StepError("publish", f"publishing the outputs to {publish_to}", error)]
     return errors

@@ -92,7 +92,10 @@ def export_parquet(con: duckdb.DuckDBPyConnection, query: str, params: list, pat
 
 
 def export_outputs(con: duckdb.DuckDBPyConnection, params: RunParameters, output_dir: Path) -> list[Path]:
-    """The run's deliverables, in its output format (params.output_format)."""
+    """Write the run's deliverables, those of OUTPUTS (exchange_rates, products_eur, ...) in the run's
+    output format (params.output_format: .csv or .parquet), from the warehouse's rows for the run's
+    days into output_dir (data/runs/<run id>/output/), each whole or not at all; returns their paths,
+    in OUTPUTS' order."""
     output_format = params.output_format
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"output_format={output_format!r} is unknown; accepted: {', '.join(OUTPUT_FORMATS)}")

@@ -1,11 +1,11 @@
 """`--output-format parquet`: the case's deliverables as typed Parquet, read back equal to the
-committed CSVs; written whole or not at all; an unknown format refused before any request."""
+committed CSVs; an unknown format refused before any request. (Written whole or not at all:
+tests/unit/transform/test_outputs.py.)"""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import errno
 import subprocess
 import sys
 from decimal import Decimal
@@ -63,7 +63,6 @@ def cents(value) -> int:
     return int(amount)
 
 
-@pytest.mark.slow
 def test_the_run_writes_only_parquet_deliverables_and_publishes_them(parquet_run):
     written = sorted(path.name for path in (parquet_run / "runs" / "case" / "output").iterdir())
     expected = sorted(name.replace(".csv", ".parquet") for name in outputs.OUTPUTS)
@@ -71,7 +70,6 @@ def test_the_run_writes_only_parquet_deliverables_and_publishes_them(parquet_run
     assert sorted(path.name for path in (parquet_run.parent / "published").iterdir()) == expected
 
 
-@pytest.mark.slow
 def test_exchange_rates_read_back_equal_to_the_csv(parquet_run):
     rows, types = parquet_rows(parquet_run / "runs" / "case" / "output" / "exchange_rates.parquet")
     assert (types["rate_date"], types["rate"]) == (("DATE", None), ("DECIMAL", 6))
@@ -82,7 +80,6 @@ def test_exchange_rates_read_back_equal_to_the_csv(parquet_run):
     assert [(row["rate_date"], row["base"], row["currency"], row["rate"]) for row in rows] == expected
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", ["products_eur", "top_products_daily"])
 def test_products_read_back_equal_to_the_csv(parquet_run, name):
     rows, types = parquet_rows(parquet_run / "runs" / "case" / "output" / f"{name}.parquet")
@@ -109,7 +106,6 @@ def test_products_read_back_equal_to_the_csv(parquet_run, name):
             assert got["usd_per_eur"] == Decimal(want["usd_per_eur"])
 
 
-@pytest.mark.slow
 def test_prices_in_every_currency_read_back_as_the_csvs_minor_units(parquet_run):
     rows, types = parquet_rows(parquet_run / "runs" / "case" / "output" / "product_prices.parquet")
     rows.sort(key=lambda row: (row["day"], row["product_id"], row["currency"]))  # written in no order
@@ -122,24 +118,6 @@ def test_prices_in_every_currency_read_back_as_the_csvs_minor_units(parquet_run)
         unit = 0 if want["currency"] in NO_DECIMALS else 2
         assert got["minor_unit"] == unit, key
         assert got["price_minor"] == int(Decimal(want["price"]).scaleb(unit)), key
-
-
-def test_a_parquet_file_that_fails_half_way_leaves_no_file(tmp_path, monkeypatch):
-    target = tmp_path / "out" / "product_prices.parquet"
-    con = duckdb.connect()
-    # An error raised by a row after the first row groups: the file was begun, never finished.
-    failing = "SELECT CASE WHEN i < 900000 THEN i ELSE error('no price') END AS i FROM range(1000000) AS t(i)"
-    with pytest.raises(duckdb.Error, match="no price"):
-        outputs.export_parquet(con, failing, [], target)
-
-    def disk_full(self, *args):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(Path, "replace", disk_full)
-    with pytest.raises(OSError):
-        outputs.export_parquet(con, "SELECT 1 AS a", [], target)
-    con.close()
-    assert list(target.parent.iterdir()) == []
 
 
 def test_an_unknown_output_format_is_refused_before_any_request():

@@ -11,7 +11,6 @@ import pytest
 
 from tests.support.paths import RUNNER
 
-pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "pricing_pipeline.cli"]
 
 
