@@ -15,19 +15,22 @@ noisy machine:
   memory    peak RSS of the daily run (runner + kernels) and of the 10-million-row build
   history_scale
             one more day of a 100,000-product catalogue on a warehouse holding 365 days of it,
-            against the same day on an empty warehouse: time, bytes written, peak RSS
-            (bench_history.py)
+            against the same day on an empty warehouse: time, bytes written, peak RSS; then the
+            weekly work on that year: the full backup against a bare EXPORT DATABASE, and the
+            audit (every data test over the whole tables) (bench_history.py)
   catalogue_scale
-            live daily runs against generated catalogues of 20, 10,000, 200,000 and 1,000,000
-            products (local server, real HTTP), each against the 20-product run of the same round:
-            time, peak RSS, bytes of the run record; and our extract + validate + load of the
-            largest body side by side with pandas read_json + insert (bench_catalogue.py)
+            live daily runs against catalogues of 20, 200,000 and 1,000,000 products made of the
+            recorded products, descriptions included (local server, real HTTP), with CSV and with
+            Parquet deliverables, each against the 20-product CSV run of the same round: time,
+            peak RSS, bytes of the outputs and of the run record; and our extract + validate +
+            load of the largest body side by side with pandas json_normalize + insert and with
+            the floor, DuckDB's read_json into a table without a check (bench_catalogue.py)
 
 Pipeline runs are interleaved round by round (floor, day, month, ...), so a slow spell of the
 machine hits every figure of a round alike. Each run writes to its own scratch folder; only the
 JSON lands in data/bench/ (or --output).
 
-  make bench                                  the full benchmark (about 10 minutes on 2 cores)
+  make bench                                  the full benchmark (about 45 minutes on 2 cores)
   .venv/bin/python benchmarks/benchmark.py --quick --output /tmp/bench
                                               small sizes, one repetition: checks that the results
                                               agree (run by `make test`), not the times
