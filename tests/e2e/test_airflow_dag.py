@@ -140,15 +140,13 @@ def test_airflow_variable_overrides_the_source(airflow_env):
     assert "'PP_SOURCE_VAR': 'recorded'" in result.stdout
 
 
+def airflow(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(AIRFLOW), *args], capture_output=True, text=True, env=env, timeout=1200)
+
+
 def test_airflow_dags_test_loads_the_logical_date_into_the_warehouse(airflow_env, data_dir):
     env = {**airflow_env, "PRICING_PIPELINE_SOURCE": "offline", "PRICING_PIPELINE_DATA_DIR": str(data_dir)}
-    run = subprocess.run(
-        [str(AIRFLOW), "dags", "test", DAG_ID, DAY],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=1200,
-    )
+    run = airflow(env, "dags", "test", DAG_ID, DAY)
     log = run.stdout + run.stderr
     assert run.returncode == 0, _tail(log)
     assert f"--date {DAY} --source offline --data-dir {data_dir}" in log  # the runner, for {{ ds }}
@@ -191,20 +189,8 @@ def test_weekly_audit_dag_passes_a_clean_warehouse_and_fails_naming_a_broken_tes
     env = {**airflow_env, "PRICING_PIPELINE_DATA_DIR": str(data_dir)}
 
     def audit_dag(logical_date: str) -> tuple[str, str]:
-        run = subprocess.run(
-            [str(AIRFLOW), "dags", "test", AUDIT_DAG_ID, logical_date],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=1200,
-        )
-        runs = subprocess.run(
-            [str(AIRFLOW), "dags", "list-runs", AUDIT_DAG_ID, "-o", "json"],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-        )
+        run = airflow(env, "dags", "test", AUDIT_DAG_ID, logical_date)
+        runs = airflow(env, "dags", "list-runs", AUDIT_DAG_ID, "-o", "json")
         dag_runs = json.loads([line for line in runs.stdout.splitlines() if line.startswith("[{")][-1])
         states = {r["logical_date"][:10]: r["state"] for r in dag_runs}
         return states[logical_date], run.stdout + run.stderr

@@ -646,19 +646,25 @@ def test_run_killed_midway_leaves_a_warehouse_the_next_run_completes(moment, ser
     assert warehouse_hash(warehouse) == clean_day["hash"]
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=lambda stop: stop.name)
-def test_run_stopped_by_a_signal_is_logged_as_interrupted(stop, server, warehouse, baseline, clean_day):
-    # As at a terminal: Ctrl-C sends SIGINT to the foreground process group, a scheduler's stop
-    # SIGTERM; the runner is started in its own session and the signal sent to its group.
+def start_run_waiting_for_products(server, warehouse: Path, run_id: str) -> subprocess.Popen:
+    """A live run in its own session (its own process group), whose products request hangs until
+    server.release()."""
     server.script(PRODUCTS_PATH, Hang(600))
-    process = subprocess.Popen(
-        runner_command(warehouse, *live_args("stopped")),
+    return subprocess.Popen(
+        runner_command(warehouse, *live_args(run_id)),
         env={**os.environ, **fault_env(server, PIPELINE_HTTP_TIMEOUT="120")},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=lambda stop: stop.name)
+def test_run_stopped_by_a_signal_is_logged_as_interrupted(stop, server, warehouse, baseline, clean_day):
+    # As at a terminal: Ctrl-C sends SIGINT to the foreground process group, a scheduler's stop
+    # SIGTERM; the runner is started in its own session and the signal sent to its group.
+    process = start_run_waiting_for_products(server, warehouse, "stopped")
     try:
         wait_for(lambda: server.count(PRODUCTS_PATH) >= 1, "the products request", process=process)
         below = descendants(process.pid)
@@ -684,15 +690,7 @@ def test_run_stopped_by_a_signal_is_logged_as_interrupted(stop, server, warehous
 
 
 def test_second_run_at_once_stops_with_a_clear_message(server, warehouse, baseline, clean_day):
-    server.script(PRODUCTS_PATH, Hang(600))
-    first = subprocess.Popen(
-        runner_command(warehouse, *live_args("first")),
-        env={**os.environ, **fault_env(server, PIPELINE_HTTP_TIMEOUT="120")},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    first = start_run_waiting_for_products(server, warehouse, "first")
     try:
         wait_for(lambda: server.count(PRODUCTS_PATH) >= 1, "the first run's products request", process=first)
         requests_so_far = server.total()
