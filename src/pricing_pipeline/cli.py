@@ -22,6 +22,7 @@ from pricing_pipeline.common.paths import relative_to_root, resolve_data_dir
 from pricing_pipeline.runner.failures import FailureReport, PipelineFailed
 from pricing_pipeline.runner.notebooks import DEFAULT_CELL_TIMEOUT
 from pricing_pipeline.runner.pipeline import default_run_date, parameters_for, run_pipeline
+from pricing_pipeline.sales.window import DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS
 
 # Printing every day of a long backfill would bury the summary.
 MAX_DAYS_PRINTED = 14
@@ -77,6 +78,21 @@ def add_run_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         default="",
         help="after a successful run, also copy its CSVs (written to data/runs/<run id>/output/) to DIR; "
         "`make run` uses it to refresh the committed data/output/, scheduled runs do not",
+    )
+    # Sales (Fake Store's carts) run with the products unless left out.
+    parser.add_argument("--no-sales", action="store_true", help="price the products only, without the sales (carts)")
+    parser.add_argument(
+        "--sales-lookback-days",
+        type=int,
+        default=DEFAULT_LOOKBACK_DAYS,
+        help=f"days before the run's first day whose carts are read again for late and changed carts "
+        f"(default {DEFAULT_LOOKBACK_DAYS}, at most {MAX_LOOKBACK_DAYS})",
+    )
+    parser.add_argument(
+        "--publish-sales-outputs",
+        metavar="DIR",
+        default="",
+        help="after a successful run, also copy its sales CSVs to DIR (`make run`, for the recorded carts)",
     )
     return parser
 
@@ -178,6 +194,8 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
         params = parameters_for(args.date, args.start, args.end, args.category, args.source, args.run_id)
     except (ParameterError, ValueError) as error:
         parser.error(str(error))
+    if not args.no_sales and not 0 <= args.sales_lookback_days <= MAX_LOOKBACK_DAYS:
+        parser.error(f"--sales-lookback-days {args.sales_lookback_days}: accepted 0 to {MAX_LOOKBACK_DAYS}")
     data_dir = resolve_data_dir(args.data_dir)
     try:
         record = run_pipeline(
@@ -188,6 +206,8 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
             reconciliation=not args.skip_reconciliation,
             backup_dir=args.backup_dir,
             publish_to=resolve_data_dir(args.publish_outputs) if args.publish_outputs else None,
+            sales_lookback_days=None if args.no_sales else args.sales_lookback_days,
+            publish_sales_to=resolve_data_dir(args.publish_sales_outputs) if args.publish_sales_outputs else None,
         )
     except PipelineFailed as failure:
         print_failure(f"run {params.run_id} FAILED", failure.report)

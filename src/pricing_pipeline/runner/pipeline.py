@@ -38,6 +38,7 @@ from pricing_pipeline.runner.notebooks import (
     run_notebooks,
     started_kernels,
 )
+from pricing_pipeline.sales.window import DEFAULT_LOOKBACK_DAYS, SalesStep, sales_parameters
 
 # The steps after the notebooks (reconcile, backup, ...) import pandas and DuckDB where they are
 # used: loaded before the kernels start, they kept ~60 MB in the runner while both kernels were busy.
@@ -66,9 +67,14 @@ def run_pipeline(
     reconciliation: bool = True,
     backup_dir: str = "",
     publish_to: Path | None = None,
+    sales_lookback_days: int | None = DEFAULT_LOOKBACK_DAYS,
+    publish_sales_to: Path | None = None,
 ) -> RunRecord:
     """Run the steps in order. On any failure raises PipelineFailed, whose report says what failed,
-    the warehouse's state, where the record is and what to do next."""
+    the warehouse's state, where the record is and what to do next.
+
+    sales_lookback_days: None leaves the sales (Fake Store's carts) out; else the days before the
+    run's first day whose carts are read again."""
     record = RunRecord(params, data_dir, dt.datetime.now(dt.UTC))
     backups = backup_root(data_dir, backup_dir)
     with contextlib.ExitStack() as held:
@@ -78,7 +84,8 @@ def run_pipeline(
             raise PipelineFailed(lock_failure(record, error)) from error
         # Read now, under the lock: after a failure, a higher count says this run's load committed.
         record.loads_before = load_count(record.paths.warehouse, params.run_id)
-        errors = _run_steps(record, backups, cell_timeout, log_output, notebooks, reconciliation, publish_to)
+        sales = SalesStep(sales_lookback_days, publish_sales_to)
+        errors = _run_steps(record, backups, cell_timeout, log_output, notebooks, reconciliation, publish_to, sales)
         if errors:
             if record.status == "failed":
                 _remove_interim_files(record)
@@ -95,6 +102,7 @@ def _run_steps(
     notebooks: tuple[str, ...],
     reconciliation: bool,
     publish_to: Path | None,
+    sales: SalesStep | None = None,
 ) -> list[StepError]:
     """The steps; returns what failed (the first failure first), never raises an Exception.
 
@@ -114,7 +122,7 @@ def _run_steps(
             with started_kernels(notebooks) as kernels:
                 run_notebooks(
                     paths.record,
-                    notebook_parameters(params, record.data_dir),
+                    {**notebook_parameters(params, record.data_dir), **sales_parameters(sales)},
                     notebooks,
                     kernels,
                     cell_timeout,
@@ -129,6 +137,11 @@ def _run_steps(
 
                 step = ("reconciliation", "reconciliation with the source")
                 record.reconciliation = reconcile_with_source(params, record.data_dir)
+                if sales is not None and sales.enabled:
+                    from pricing_pipeline.sales.reconciliation import reconcile_sales
+
+                    step = ("reconciliation", "reconciliation of the sales with the source")
+                    reconcile_sales(params, record.data_dir, sales.lookback_days)
             step = ("rows", "counting the run's rows in the warehouse")
             with connect(paths.warehouse) as con:
                 record.rows_written = rows_for_days(con, params)
@@ -169,6 +182,13 @@ def _run_steps(
             record.published = publish_outputs(paths.output, publish_to)
         except Exception as error:
             return [StepError("publish", f"publishing the outputs to {publish_to}", error)]
+    if sales is not None and sales.publish_to is not None:
+        from pricing_pipeline.sales.outputs import publish_sales_outputs
+
+        try:
+            record.published = [*(record.published or []), *publish_sales_outputs(paths.output, sales.publish_to)]
+        except Exception as error:
+            return [StepError("publish", f"publishing the sales outputs to {sales.publish_to}", error)]
     return errors
 
 
