@@ -223,9 +223,9 @@ def work_load_ours(url: str, data_dir: str, day: str) -> dict:
     from pricing_pipeline.extract.landing import land_response
     from pricing_pipeline.extract.parsing import parse_products
     from pricing_pipeline.extract.sources import fetch_products
-    from pricing_pipeline.transform.load import run_views
     from pricing_pipeline.warehouse.connection import connect, sql_text, transaction
     from pricing_pipeline.warehouse.data_tests import run_data_tests
+    from pricing_pipeline.warehouse.partitions import run_views
 
     params = validate_parameters(day, day, CATEGORY, "live", "side")
     paths = RunPaths(Path(data_dir), params.run_id)

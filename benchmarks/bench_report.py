@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Targets of the issue. Ratios are "at most" unless named *_min.
+# The targets the figures are held to. Ratios are "at most" unless named *_min.
 TARGETS = {
     "daily_ratio": 1.5,  # day through the runner / floor
     "year_ratio": 1.5,  # year backfill / day

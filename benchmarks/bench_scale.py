@@ -76,8 +76,8 @@ def work_duckdb(db: str, mode: str) -> dict:
     """
     import duckdb
 
-    from pricing_pipeline.transform.load import run_views
     from pricing_pipeline.warehouse.connection import sql_text
+    from pricing_pipeline.warehouse.partitions import run_views
 
     text = sql_text("marts/top_products_daily.sql")
     con = duckdb.connect(db)

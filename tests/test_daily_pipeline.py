@@ -220,11 +220,11 @@ def test_backup_restores_to_the_same_content(data_dir, tmp_path):
 
 def test_reconciliation_fails_the_run_when_the_source_changed(data_dir, tmp_path, monkeypatch):
     """A source that answers differently on the re-read: the run fails and says what differs."""
+    from pricing_pipeline.common.errors import RunFailed
     from pricing_pipeline.common.parameters import validate_parameters
     from pricing_pipeline.common.paths import RunPaths
     from pricing_pipeline.extract.responses import RawResponse
     from pricing_pipeline.ops import reconciliation as reconcile
-    from pricing_pipeline.runner.failures import RunFailed
     from pricing_pipeline.warehouse.connection import connect
 
     params = validate_parameters("2024-02-13", "2024-02-13", "women's clothing", "offline", "drift")
@@ -276,7 +276,7 @@ def test_reconciliation_reuses_the_extracts_parse_of_a_byte_identical_body(data_
 
 
 def test_kernels_load_exactly_their_notebooks_import_statements():
-    """The imports a kernel runs ahead (notebook_runner.import_lines, read as plain JSON) are those
+    """The imports a kernel runs ahead (runner.notebooks.import_lines, read as plain JSON) are those
     nbformat and ast find in the notebook's code cells, parameters cell aside."""
     import ast
 

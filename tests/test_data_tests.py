@@ -25,10 +25,11 @@ from sqlglot import exp
 from pricing_pipeline import changing_data as cd
 from pricing_pipeline.changing_data import LOAD_ORDER
 from pricing_pipeline.common.paths import SQL_DIR
-from pricing_pipeline.transform.load import MODELS, load_run, load_views, run_views
+from pricing_pipeline.transform.load import MODELS, load_run, load_views
 from pricing_pipeline.warehouse import data_tests
 from pricing_pipeline.warehouse.connection import connect
 from pricing_pipeline.warehouse.data_tests import DataTestError, declaration, generic_tests, run_data_tests
+from pricing_pipeline.warehouse.partitions import run_views
 from tests.support.case_data import case_inputs
 
 CD_DIR = SQL_DIR / "changing_data"

@@ -17,20 +17,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pricing_pipeline.common.errors import DAMAGED, DISK_FULL, NOT_WRITABLE, PipelineFailed, RunFailed, cause_of, short
 from pricing_pipeline.ops import backups as backup_module
 from pricing_pipeline.ops.backups import MANIFEST, BackupFailed, export_backup, find_backups
 from pricing_pipeline.ops.restore import restore_warehouse
-from pricing_pipeline.runner.failure_vocabulary import (
-    DAMAGED,
-    DISK_FULL,
-    NOT_WRITABLE,
-    cause_of,
-    short,
-    warehouse_problem,
-)
-from pricing_pipeline.runner.failures import PipelineFailed, RunFailed
 from pricing_pipeline.transform import outputs
 from pricing_pipeline.warehouse.connection import content_hash
+from pricing_pipeline.warehouse.probes import warehouse_problem
 
 
 def small_warehouse(path: Path, rows: int = 3) -> Path:
@@ -360,12 +353,12 @@ def test_a_permission_error_is_one_short_message_through_the_cli(tmp_path, monke
 
 
 def test_a_record_that_cannot_be_written_in_the_data_folder_goes_to_the_temporary_folder(tmp_path, monkeypatch):
-    from pricing_pipeline.runner.failure_vocabulary import write_record
+    from pricing_pipeline.runner.failure_report import write_failure_text
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the run's folder should be", encoding="utf-8")
-    path, detour = write_record("the record\n", blocked / "runs" / "r1", "r1")
+    path, detour = write_failure_text("the record\n", blocked / "runs" / "r1", "r1")
     assert path == tmp_path / "tmp" / "pricing-pipeline-failures" / "r1.txt"
     assert path.read_text(encoding="utf-8") == "the record\n"
     assert "could not be written in" in detour and "Not a directory" in detour

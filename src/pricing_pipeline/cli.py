@@ -17,11 +17,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pricing_pipeline.common.parameters import SOURCES, ParameterError
+from pricing_pipeline.common.errors import FailureReport, PipelineFailed
+from pricing_pipeline.common.parameters import SOURCES, ParameterError, default_run_date, parameters_for
 from pricing_pipeline.common.paths import relative_to_root, resolve_data_dir
-from pricing_pipeline.runner.failures import FailureReport, PipelineFailed
 from pricing_pipeline.runner.notebooks import DEFAULT_CELL_TIMEOUT
-from pricing_pipeline.runner.pipeline import default_run_date, parameters_for, run_pipeline
+from pricing_pipeline.runner.pipeline import run_pipeline
 from pricing_pipeline.sales.window import DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS
 
 # Printing every day of a long backfill would bury the summary.
@@ -120,8 +120,8 @@ def add_restore_options(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
 def print_failure(title: str, report: FailureReport) -> None:
     """A failure in a few lines, on stderr; the tracebacks are in the record, not here."""
     lines = [title, report.what, f"warehouse: {report.warehouse}"]
-    if report.record is not None:
-        lines.append(f"record:    {relative_to_root(report.record)}")
+    if report.failure_file is not None:
+        lines.append(f"record:    {relative_to_root(report.failure_file)}")
     if report.notebook is not None:
         lines.append(f"notebook:  {relative_to_root(report.notebook)} (and .html)")
     lines.append(f"next:      {report.next_step}")
@@ -129,22 +129,22 @@ def print_failure(title: str, report: FailureReport) -> None:
     print("\n".join(lines), file=sys.stderr)
 
 
-def print_summary(record) -> None:
-    params = record.params
+def print_summary(state) -> None:
+    params = state.params
     print(f"run {params.run_id} succeeded: {params.start_date}..{params.end_date}, {params.category!r}")
-    print(f"record:  {relative_to_root(record.paths.record)}/ (executed notebooks and their HTML)")
-    print(f"outputs: {relative_to_root(record.paths.output)}/")
-    for table, rows in record.rows_written.items():
+    print(f"record:  {relative_to_root(state.paths.record)}/ (executed notebooks and their HTML)")
+    print(f"outputs: {relative_to_root(state.paths.output)}/")
+    for table, rows in state.rows_written.items():
         print(f"  {table}: {rows} rows for the run's days")
-    if record.reconciliation is not None:
-        print(f"reconciled with the source: {', '.join(record.reconciliation['check_name'])} agree")
-    print(f"backup:  {relative_to_root(record.backup)}/")
-    if record.published:
-        print(f"published: {', '.join(relative_to_root(path) for path in record.published)}")
+    if state.reconciliation is not None:
+        print(f"reconciled with the source: {', '.join(state.reconciliation['check_name'])} agree")
+    print(f"backup:  {relative_to_root(state.backup)}/")
+    if state.published:
+        print(f"published: {', '.join(relative_to_root(path) for path in state.published)}")
     from pricing_pipeline.warehouse.connection import connect
     from pricing_pipeline.warehouse.partitions import run_frame
 
-    with connect(record.paths.warehouse) as con:
+    with connect(state.paths.warehouse) as con:
         top = run_frame(con, "marts.top_products_daily", params)
     days = sorted(top["day"].unique())
     if len(days) > MAX_DAYS_PRINTED:
@@ -198,7 +198,7 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
         parser.error(f"--sales-lookback-days {args.sales_lookback_days}: accepted 0 to {MAX_LOOKBACK_DAYS}")
     data_dir = resolve_data_dir(args.data_dir)
     try:
-        record = run_pipeline(
+        state = run_pipeline(
             params,
             data_dir,
             args.cell_timeout,
@@ -212,7 +212,7 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
     except PipelineFailed as failure:
         print_failure(f"run {params.run_id} FAILED", failure.report)
         return 1
-    print_summary(record)
+    print_summary(state)
     return 0
 
 

@@ -1,3 +1,3 @@
 """What every step shares: settings, paths, whole-file writes, the TARGET calendar, categories, a run's
-parameters and the base error. Imports nothing else of the package.
+parameters, the data folder's lock and the base error. Imports nothing else of the package.
 """

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pricing_pipeline.common.categories import ALL_CATEGORIES, accepted_categories, known_categories
+from pricing_pipeline.common.errors import PipelineError
 from pricing_pipeline.common.target_calendar import last_target_day_on_or_before
 
 FIRST_ECB_RATE_DATE = dt.date(1999, 1, 4)
@@ -17,7 +18,7 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CATEGORY_MAX_LENGTH = 200
 
 
-class ParameterError(ValueError):
+class ParameterError(PipelineError, ValueError):
     """A run parameter that cannot be used; the message says what is accepted."""
 
 
@@ -88,10 +89,40 @@ def validate_parameters(
         )
     if category != ALL_CATEGORIES and category not in known_categories():
         raise ParameterError(f"category {category!r} is unknown; accepted: {accepted_categories()}")
-    run_id = run_id or f"{source}_{start}_{end}"
+    run_id = run_id or default_run_id(source, start, end)
     if not _RUN_ID.match(run_id):
         raise ParameterError(f"run_id={run_id!r} is not usable as a folder name; use letters, digits, '.', '_' or '-'")
     return RunParameters(start, end, category, source, run_id)
+
+
+def default_run_id(source: str, start: dt.date, end: dt.date, started_at: dt.datetime | None = None) -> str:
+    """The one run-id rule: <source>_<start>_<end>, after the UTC time the runner started the run, so
+    that every scheduled run keeps a record folder of its own. A notebook run on its own (nbval,
+    JupyterLab) has no start time: its id is the bare <source>_<start>_<end>."""
+    run_id = f"{source}_{start}_{end}"
+    return f"{started_at:%Y%m%dT%H%M%SZ}_{run_id}" if started_at else run_id
+
+
+def default_run_date(now: dt.datetime | None = None) -> dt.date:
+    """Yesterday (UTC): on a morning schedule, the latest day whose ECB rates are published."""
+    now = now or dt.datetime.now(dt.UTC)
+    return now.date() - dt.timedelta(days=1)
+
+
+def parameters_for(
+    date: str | None, start: str | None, end: str | None, category: str, source: str, run_id: str | None
+) -> RunParameters:
+    """The run's parameters from the command line's options: one day, a range, or yesterday by
+    default; without --run-id, an id stamped with the time the run starts."""
+    if date and (start or end):
+        raise ParameterError("give either --date or --start/--end, not both")
+    start = date or start or default_run_date().isoformat()
+    end = date or end or start
+    params = validate_parameters(start, end, category, source, run_id or "")
+    if run_id:
+        return params
+    started_at = dt.datetime.now(dt.UTC)
+    return replace(params, run_id=default_run_id(source, params.start_date, params.end_date, started_at))
 
 
 def notebook_parameters(params: RunParameters, data_dir) -> dict:

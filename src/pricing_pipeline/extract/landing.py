@@ -7,9 +7,9 @@ read and replayed.
 
 The bodies themselves stay out of the warehouse. DuckDB appends a run's rows to the table's last
 row group and rewrites that row group at the next checkpoint, so bodies stored in it were all
-rewritten by every run: a year of a 30 MB catalogue body made each day's landing write 11 GB.
+rewritten by every run: each day's landing would cost what the whole history of bodies costs.
 Files in data/raw (immutable, as cookiecutter-data-science has it) cost each run its own bytes; the
-backups mirror them (backup.py).
+backups mirror them (ops/backups.py).
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ import pandas as pd
 
 from pricing_pipeline.common.files import copy_whole, write_whole
 from pricing_pipeline.extract.responses import RawResponse
-from pricing_pipeline.warehouse.connection import connect, sql_text, transaction, user_tables
+from pricing_pipeline.warehouse.connection import connect, sql_text, transaction
 from pricing_pipeline.warehouse.data_tests import run_data_tests
+from pricing_pipeline.warehouse.upgrades import move_bodies_out
 
 
 def land_raw(response: RawResponse, raw_dir: Path) -> Path:
@@ -93,36 +94,6 @@ def land_response(response: RawResponse, raw_dir: Path, warehouse: Path, run_id:
     kept = kept_body(body_path, digest)
     data_dir = warehouse.parent
     with connect(warehouse) as con:
-        move_bodies_out(con, data_dir)
+        move_bodies_out(con, data_dir)  # a warehouse of version 1.1.0
         land_raw_response(con, response, run_id, digest, kept.relative_to(data_dir).as_posix())
     return body_path
-
-
-def move_bodies_out(con: duckdb.DuckDBPyConnection, data_dir: Path) -> int:
-    """A warehouse from before bodies were kept as files holds them in raw.responses.body: each is
-    written to its file (unless a file with its digest is there), then the column is replaced by
-    the file's path and size, in one transaction. Returns the bodies moved."""
-    columns = (
-        {row[0] for row in con.execute("DESCRIBE raw.responses").fetchall()}
-        if "raw.responses" in user_tables(con)
-        else set()
-    )
-    if "body" not in columns:
-        return 0
-    rows = con.execute("SELECT rowid, run_id, name, body_sha256 FROM raw.responses").fetchall()
-    files = {}
-    for rowid, run_id, name, digest in rows:
-        [(body,)] = con.execute("SELECT body FROM raw.responses WHERE rowid = ?", [rowid]).fetchall()
-        path = data_dir / "raw" / run_id / f"{name}.{digest[:16]}.body"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_whole(path, bytes(body))
-        files[rowid] = (path.relative_to(data_dir).as_posix(), len(body))
-    con.execute("BEGIN TRANSACTION")
-    con.execute("ALTER TABLE raw.responses ADD COLUMN body_bytes BIGINT")
-    con.execute("ALTER TABLE raw.responses ADD COLUMN body_file VARCHAR")
-    for rowid, (path, size) in files.items():
-        con.execute("UPDATE raw.responses SET body_file = ?, body_bytes = ? WHERE rowid = ?", [path, size, rowid])
-    con.execute("ALTER TABLE raw.responses DROP COLUMN body")
-    con.execute("COMMIT")
-    return len(files)

@@ -15,9 +15,11 @@ from typing import Any
 import pandas as pd
 
 from pricing_pipeline.common.categories import ALL_CATEGORIES
+from pricing_pipeline.common.errors import PipelineError
 from pricing_pipeline.common.parameters import RunParameters
 from pricing_pipeline.common.target_calendar import last_target_day_on_or_before
 from pricing_pipeline.extract.bulk_products import BULK_MIN_BYTES, products_in_bulk
+from pricing_pipeline.extract.limits import COUNT_LIMIT, PRICE_LIMIT, RATE_DECIMALS, RATE_LIMIT
 from pricing_pipeline.extract.responses import RawResponse
 
 RATE_COLUMNS = ["rate_date", "base", "currency", "rate"]
@@ -31,15 +33,9 @@ PRODUCT_COLUMNS = [
     "rating_rate",
     "rating_count",
 ]
-# The warehouse keeps rates as DECIMAL(18, 6): the ECB publishes at most 6 decimals.
-RATE_DECIMALS = 6
-# The largest values the warehouse columns hold: DECIMAL(18,6), DECIMAL(10,2), INTEGER.
-RATE_LIMIT = Decimal(10) ** 12
-PRICE_LIMIT = Decimal(10) ** 8
-COUNT_LIMIT = 2**31 - 1
 
 
-class BodyError(ValueError):
+class BodyError(PipelineError, ValueError):
     """A body that cannot be used; the message names the request and what is wrong."""
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from pricing_pipeline.common.errors import PipelineError
 
-class SourceError(RuntimeError):
+
+class SourceError(PipelineError, RuntimeError):
     """A body could not be obtained; the message names the request and why."""
 
 

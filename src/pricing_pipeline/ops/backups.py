@@ -9,7 +9,7 @@ backup; a failed export is removed.
 * An **incremental** backup holds only what changed since the backup it applies on (its base): for
   each table, the rows of its partitions that the runs since then wrote, and the WHERE clause that
   delimits them. Restoring it deletes those partitions and inserts its rows. A run writes only its
-  own partitions (run_scope.py): its days and category in staging and marts, its rates window in
+  own partitions (warehouse/partitions.py): its days and category in staging and marts, its rates window in
   the rates, its run id in raw and ops; tables of neither kind are small and carried whole. So a
   daily backup costs what its day costs, not what the history costs.
 
@@ -33,6 +33,7 @@ import duckdb
 import pandas as pd
 
 from pricing_pipeline.common import settings
+from pricing_pipeline.common.errors import PipelineError
 from pricing_pipeline.common.files import copy_whole
 from pricing_pipeline.common.parameters import RunParameters
 from pricing_pipeline.common.paths import backup_root
@@ -53,8 +54,10 @@ __all__ = ["BackupDamaged", "BackupFailed", "backup_root", "export_backup", "fin
 log = logging.getLogger(__name__)
 
 
-class BackupFailed(RuntimeError):
+class BackupFailed(PipelineError, RuntimeError):
     """The export failed; says whether its partial folder was removed."""
+
+    named_in_summary = False
 
     def __init__(self, message: str, partial: Path, partial_removed: bool):
         super().__init__(message)
@@ -62,7 +65,7 @@ class BackupFailed(RuntimeError):
         self.partial_removed = partial_removed
 
 
-class BackupDamaged(ValueError):
+class BackupDamaged(PipelineError, ValueError):
     """A backup's files or restored rows differ from what its manifest recorded, or its chain is broken."""
 
 

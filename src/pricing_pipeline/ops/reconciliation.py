@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pricing_pipeline.common.errors import RunFailed
 from pricing_pipeline.common.parameters import RunParameters
 from pricing_pipeline.common.paths import RunPaths
 from pricing_pipeline.extract.handoff import PRODUCTS, handoff_path
@@ -21,7 +22,6 @@ from pricing_pipeline.extract.landing import land_response
 from pricing_pipeline.extract.parsing import BodyError, parse_products
 from pricing_pipeline.extract.responses import RawResponse, SourceError
 from pricing_pipeline.extract.sources import fetch_products
-from pricing_pipeline.runner.failures import RunFailed
 from pricing_pipeline.warehouse.connection import connect, sql_text, transaction
 from pricing_pipeline.warehouse.data_tests import run_data_tests
 

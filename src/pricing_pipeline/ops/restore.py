@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from pricing_pipeline.common.errors import FailureReport, PipelineFailed, RunFailed, short, summary
+from pricing_pipeline.common.lock import exclusive_run
 from pricing_pipeline.common.paths import relative_to_root
 from pricing_pipeline.ops.backups import (
     BackupDamaged,
@@ -25,9 +27,6 @@ from pricing_pipeline.ops.backups import (
     restore_backup,
     restore_bodies,
 )
-from pricing_pipeline.runner.failure_vocabulary import short, summary
-from pricing_pipeline.runner.failures import FailureReport, PipelineFailed, RunFailed
-from pricing_pipeline.runner.lock import exclusive_run
 from pricing_pipeline.warehouse.connection import content_hash
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The record of a run: what it was asked, when it ran, how it ended, what it wrote (ops.run_log)."""
+"""The run log (ops.run_log): what a run was asked, when it ran, how it ended, what it wrote."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class RunRecord:
+class RunState:
+    """A run as the runner knows it while it runs, and as ops.run_log keeps it after."""
+
     params: RunParameters
     data_dir: Path
     started_at: dt.datetime
@@ -34,7 +36,7 @@ class RunRecord:
         return RunPaths(self.data_dir, self.params.run_id)
 
 
-def write_run_log(record: RunRecord) -> None:
+def write_run_log(state: RunState) -> None:
     """Insert (or replace) the run's row of ops.run_log, in its own transaction."""
     import pandas as pd
 
@@ -44,16 +46,16 @@ def write_run_log(record: RunRecord) -> None:
     incoming = pd.DataFrame(
         [
             {
-                "run_id": record.params.run_id,
-                "parameters": json.dumps(notebook_parameters(record.params, record.data_dir)),
-                "started_at": record.started_at.isoformat(),
-                "ended_at": record.ended_at.isoformat(),
-                "status": record.status,
-                "rows_written": json.dumps(record.rows_written) if record.rows_written is not None else None,
-                "error": record.error,
+                "run_id": state.params.run_id,
+                "parameters": json.dumps(notebook_parameters(state.params, state.data_dir)),
+                "started_at": state.started_at.isoformat(),
+                "ended_at": state.ended_at.isoformat(),
+                "status": state.status,
+                "rows_written": json.dumps(state.rows_written) if state.rows_written is not None else None,
+                "error": state.error,
             }
         ]
     )
-    with connect(record.paths.warehouse) as con, transaction(con, {"incoming_run": incoming}):
+    with connect(state.paths.warehouse) as con, transaction(con, {"incoming_run": incoming}):
         con.execute(sql_text("ops/run_log.sql"))
         run_data_tests(con, None, ["ops/run_log.sql"], partitions_only=True)

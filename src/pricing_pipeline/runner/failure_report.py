@@ -7,44 +7,45 @@ written in the load's own transaction, says whether the run's load committed.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+import traceback
+from pathlib import Path
 
-from pricing_pipeline.common.paths import relative_to_root
-from pricing_pipeline.ops.backups import BackupFailed, backup_root, find_backups
-from pricing_pipeline.ops.run_log import RunRecord
-from pricing_pipeline.runner.failure_vocabulary import (
+from pricing_pipeline.common.errors import (
     DAMAGED,
     DISK_FULL,
     NOT_WRITABLE,
+    FailureReport,
+    RunFailed,
     StepError,
     cause_of,
-    load_count,
     os_error_path,
-    record_text,
-    restore_hint,
     short,
     summary,
-    warehouse_problem,
-    write_record,
 )
-from pricing_pipeline.runner.failures import FailureReport, RunFailed
+from pricing_pipeline.common.files import write_whole
+from pricing_pipeline.common.paths import relative_to_root
+from pricing_pipeline.ops.backups import BackupFailed, backup_root, find_backups
+from pricing_pipeline.ops.run_log import RunState
 from pricing_pipeline.runner.notebooks import NotebookFailed
+from pricing_pipeline.warehouse.probes import load_count, warehouse_problem
 
 RERUN = "re-running the same days is safe: it replaces them"
 
 
-def warehouse_state(record: RunRecord, first: StepError) -> tuple[str, str | None]:
+def warehouse_state(state: RunState, first: StepError) -> tuple[str, str | None]:
     """What the run left in the warehouse, and the cause if the file itself is the problem."""
-    paths = record.paths
+    paths = state.paths
     problem = warehouse_problem(paths.warehouse)
     if problem is not None:
         cause, detail = problem
         if cause == DAMAGED:
             return f"damaged: {relative_to_root(paths.warehouse)} cannot be opened as a DuckDB database", DAMAGED
         return f"cannot be opened: {detail}", cause
-    after = load_count(paths.warehouse, record.params.run_id)
+    after = load_count(paths.warehouse, state.params.run_id)
     if after is None:
         return "unknown: the warehouse could not be read to tell (see the record)", None
-    if after <= (record.loads_before or 0):
+    if after <= (state.loads_before or 0):
         return "unchanged: staging and marts are as they were before the run", None
     return {
         "backup": "loaded and recorded in ops.run_log; only the backup is missing",
@@ -70,8 +71,8 @@ def what_failed(first: StepError) -> str:
     return short(text)
 
 
-def next_step(record: RunRecord, first: StepError, cause: str | None, backup_dir: str) -> str:
-    data_dir = record.data_dir
+def next_step(state: RunState, first: StepError, cause: str | None, backup_dir: str) -> str:
+    data_dir = state.data_dir
     if cause == DAMAGED:
         if find_backups(backup_root(data_dir, backup_dir)):
             return (
@@ -80,7 +81,7 @@ def next_step(record: RunRecord, first: StepError, cause: str | None, backup_dir
             )
         return (
             f"there is no backup to restore in {relative_to_root(backup_root(data_dir, backup_dir))}/: move "
-            f"{relative_to_root(record.paths.warehouse)} aside (keep it) and run again to start a new warehouse"
+            f"{relative_to_root(state.paths.warehouse)} aside (keep it) and run again to start a new warehouse"
         )
     where = os_error_path(first.error)
     if cause == DISK_FULL:
@@ -95,7 +96,7 @@ def next_step(record: RunRecord, first: StepError, cause: str | None, backup_dir
     if first.step == "backup":
         return "fix the cause (see the record), then run again: the next successful run backs up the whole warehouse"
     if first.step == "publish":
-        return f"run again, or copy {relative_to_root(record.paths.output)}/ there"
+        return f"run again, or copy {relative_to_root(state.paths.output)}/ there"
     if isinstance(first.error, NotebookFailed) and first.error.notebook is not None:
         page = first.error.notebook.with_suffix(".html")
         return f"open {relative_to_root(page)} at the failing cell, fix the cause, then run again ({RERUN})"
@@ -113,25 +114,25 @@ def also_failed(later: list[StepError], most: int = 2) -> list[str]:
     return kept
 
 
-def report_failure(record: RunRecord, errors: list[StepError], backup_dir: str) -> FailureReport:
+def report_failure(state: RunState, errors: list[StepError], backup_dir: str) -> FailureReport:
     """The report of a failed run, with its record written (tracebacks included)."""
     first = errors[0]
-    state, file_cause = warehouse_state(record, first)
+    state, file_cause = warehouse_state(state, first)
     report = FailureReport(
         what=what_failed(first),
         warehouse=state,
-        next_step=next_step(record, first, file_cause or cause_of(first.error), backup_dir),
+        next_step=next_step(state, first, file_cause or cause_of(first.error), backup_dir),
         also=also_failed(errors[1:]),
     )
-    title = f"run {record.params.run_id} FAILED at {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
+    title = f"run {state.params.run_id} FAILED at {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
     notes = []
-    if record.status == "failed":
+    if state.status == "failed":
         notes.append(
-            f"removed: the run's interim files and outputs ({relative_to_root(record.paths.interim)}/, "
-            f"{relative_to_root(record.paths.output)}/); its landed bodies and executed notebooks are kept"
+            f"removed: the run's interim files and outputs ({relative_to_root(state.paths.interim)}/, "
+            f"{relative_to_root(state.paths.output)}/); its landed bodies and executed notebooks are kept"
         )
-    text = record_text(title, report, errors, notes)
-    report.record, detour = write_record(text, record.paths.record, record.params.run_id)
+    text = failure_text(title, report, errors, notes)
+    report.failure_file, detour = write_failure_text(text, state.paths.record, state.params.run_id)
     if detour:
         report.also.append(detour)
     if isinstance(first.error, NotebookFailed):
@@ -139,7 +140,7 @@ def report_failure(record: RunRecord, errors: list[StepError], backup_dir: str) 
     return report
 
 
-def lock_failure(record: RunRecord, error: Exception) -> FailureReport:
+def lock_failure(state: RunState, error: Exception) -> FailureReport:
     """The run did not start: another run holds the lock, or the data folder cannot take one."""
     if isinstance(error, RunFailed):  # another run holds the lock: nothing to record
         return FailureReport(
@@ -149,16 +150,54 @@ def lock_failure(record: RunRecord, error: Exception) -> FailureReport:
         )
     cause = cause_of(error)
     report = FailureReport(
-        what=f"could not take the lock of {relative_to_root(record.data_dir)}/: {summary(error)}",
+        what=f"could not take the lock of {relative_to_root(state.data_dir)}/: {summary(error)}",
         warehouse="unchanged: this run did not start",
-        next_step=next_step(record, StepError("lock", "the lock", error), cause, ""),
+        next_step=next_step(state, StepError("lock", "the lock", error), cause, ""),
     )
-    title = f"run {record.params.run_id} FAILED at {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
-    report.record, detour = write_record(
-        record_text(title, report, [StepError("lock", "taking the lock", error)]),
-        record.paths.record,
-        record.params.run_id,
+    title = f"run {state.params.run_id} FAILED at {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
+    report.failure_file, detour = write_failure_text(
+        failure_text(title, report, [StepError("lock", "taking the lock", error)]),
+        state.paths.record,
+        state.params.run_id,
     )
     if detour:
         report.also.append(detour)
     return report
+
+
+def restore_hint(data_dir: Path, backup_dir: str) -> str:
+    """The command that restores the newest backup into this data folder."""
+    command = f"pricing-pipeline restore --data-dir {relative_to_root(data_dir)}"
+    return command + (f" --backup-dir {backup_dir}" if backup_dir else "")
+
+
+def write_failure_text(text: str, record_dir: Path, run_id: str) -> tuple[Path | None, str | None]:
+    """Write the failure's text into the run's record folder, else into the system's temporary folder
+    (a full or read-only data disk). Returns (where it is, what went wrong on the way)."""
+    problems = []
+    for folder, name in (
+        (record_dir, "failure.txt"),
+        (Path(tempfile.gettempdir()) / "pricing-pipeline-failures", f"{run_id}.txt"),
+    ):
+        path = folder / name
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            write_whole(path, text.encode("utf-8"))
+            detour = (
+                f"the record could not be written in {relative_to_root(record_dir)}/ ({problems[0]})"
+                if problems
+                else None
+            )
+            return path, detour
+        except OSError as error:
+            problems.append(summary(error))
+    return None, f"no record could be written ({'; '.join(problems)})"
+
+
+def failure_text(title: str, report: FailureReport, errors: list[StepError], notes: list[str] = ()) -> str:
+    """The record: the report as printed, notes, then every traceback in full."""
+    lines = [title, report.what, f"warehouse: {report.warehouse}", f"next: {report.next_step}"]
+    lines += [f"also: {line}" for line in report.also] + list(notes)
+    for item in errors:
+        lines += ["", f"--- {item.headline}: traceback", *traceback.format_exception(item.error)]
+    return "\n".join(line.rstrip("\n") for line in lines) + "\n"

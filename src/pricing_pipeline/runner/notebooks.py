@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pricing_pipeline.common.errors import RunFailed
 from pricing_pipeline.common.paths import PROJECT_ROOT
-from pricing_pipeline.runner.failures import RunFailed
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 DEFAULT_CELL_TIMEOUT = 600
@@ -24,7 +24,7 @@ DEFAULT_CELL_TIMEOUT = 600
 @functools.lru_cache(maxsize=1)
 def _html_exporter():
     """One exporter for every notebook of a run: its templates are compiled once, not per notebook
-    (a new exporter per notebook was a third of the run's cost above the floor; same pages)."""
+    (compiling them is most of an exporter's cost; the pages are the same)."""
     from nbconvert import HTMLExporter
 
     return HTMLExporter()

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from pricing_pipeline.common.errors import RunFailed
 from pricing_pipeline.common.parameters import RunParameters
 from pricing_pipeline.common.paths import RunPaths
 from pricing_pipeline.extract.handoff import PRODUCTS, handoff_path
 from pricing_pipeline.extract.landing import land_response
 from pricing_pipeline.extract.parsing import BodyError
 from pricing_pipeline.extract.responses import SourceError
-from pricing_pipeline.runner.failures import RunFailed
 from pricing_pipeline.sales.extract import fetch_carts, parse_carts
 from pricing_pipeline.sales.load import _days, sales_categories
 from pricing_pipeline.sales.window import sales_window

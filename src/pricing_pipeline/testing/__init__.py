@@ -1,2 +1,1 @@
-"""A local fake of both APIs, for the tests and the benchmark: never imported by the pipeline.
-"""
+"""A local fake of both APIs, for the tests and the benchmark: never imported by the pipeline."""

@@ -19,13 +19,15 @@ from babel import Locale
 from babel.core import get_cldr_version, get_global
 from iso_4217 import Currency
 
+from pricing_pipeline.common.errors import PipelineError
+
 MINOR_UNIT_COLUMNS = ["currency", "minor_unit", "minor_units_per_unit", "source"]
 ISO_VERSION = importlib.metadata.version("iso-4217")
 ISO_SOURCE = f"ISO 4217 list one (iso-4217 {ISO_VERSION})"
 CLDR_SOURCE = f"CLDR {get_cldr_version()} currency data (babel), withdrawn from ISO 4217 list one"
 
 
-class UnknownCurrencyError(ValueError):
+class UnknownCurrencyError(PipelineError, ValueError):
     """A currency whose minor unit no source gives."""
 
 

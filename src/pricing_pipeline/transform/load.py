@@ -11,7 +11,8 @@ from pricing_pipeline.common.parameters import RunParameters
 from pricing_pipeline.transform.currencies import minor_units
 from pricing_pipeline.warehouse.connection import sql_text, transaction, user_tables
 from pricing_pipeline.warehouse.data_tests import run_data_tests
-from pricing_pipeline.warehouse.partitions import rows_for_days
+from pricing_pipeline.warehouse.partitions import rows_for_days, run_views
+from pricing_pipeline.warehouse.upgrades import drop_tables_now_views
 
 # The order of the load: each model reads the ones before it.
 MODELS = (
@@ -22,27 +23,14 @@ MODELS = (
     "marts/top_products_daily.sql",
     "marts/product_prices.sql",  # a view
     # Last: the run's row, committed with the load or not at all; after a failure it tells the
-    # runner whether the load committed (run_failure.py).
+    # runner whether the load committed (runner/failure_report.py).
     "ops/loads.sql",
 )
 
 
-# Relations that an older warehouse holds as tables and the models now create as views: the table
-# is dropped by the next load, in its transaction.
-NOW_VIEWS = ("marts.product_prices",)
-
 # What the load reads as the run's products: the extract's frame, or its hand-off file read by
 # DuckDB on the load's connection (handoff.handoff_relation), which no Python object per product holds.
 Products = pd.DataFrame | duckdb.DuckDBPyRelation
-
-
-def run_views(days: list, categories: list[str]) -> dict[str, pd.DataFrame]:
-    """The views the models filter on: run_days (the days the run rebuilds) and run_category (the
-    categories it rebuilds them for)."""
-    return {
-        "run_days": pd.DataFrame({"day": pd.to_datetime(days).date}),
-        "run_category": pd.DataFrame({"category": pd.Series(sorted(categories), dtype=object)}),
-    }
 
 
 def run_categories(con: duckdb.DuckDBPyConnection, params: RunParameters, products: Products) -> list[str]:
@@ -95,10 +83,7 @@ def load_run(
 ) -> dict[str, int]:
     """Merge the run's tidy data into staging and marts in one transaction; rows written per table."""
     with transaction(con, load_views(con, params, exchange_rates, products)):
-        stored = user_tables(con)
-        for relation in NOW_VIEWS:
-            if relation in stored:
-                con.execute(f"DROP TABLE {relation}")
+        drop_tables_now_views(con)
         for model in MODELS:
             con.execute(sql_text(model))
         run_data_tests(con, models=MODELS, partitions_only=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from pricing_pipeline.common.files import copy_whole
+from pricing_pipeline.common.files import copy_whole, written_whole
 from pricing_pipeline.common.parameters import RunParameters
 from pricing_pipeline.warehouse.connection import quoted_path
 from pricing_pipeline.warehouse.partitions import RUN_ORDER, run_scope
@@ -54,14 +54,10 @@ def export_csv(con: duckdb.DuckDBPyConnection, query: str, params: list, path: P
     DuckDB writes the values itself: decimals keep their scale (9.10, not 9.1).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    try:
-        # Straight from the query: a copy of the rows first (a temporary table) held a long
-        # backfill's every price in memory.
+    with written_whole(path) as partial:
+        # Straight from the query: a copy of the rows first would hold a long backfill's every price
+        # in memory.
         con.execute(f"COPY ({query}) TO '{quoted_path(partial)}' (HEADER, DELIMITER ',')", params)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
     return path
 
 

@@ -6,14 +6,16 @@ Two kinds, both run by run_data_tests():
 * Generic tests, declared beside each model: ``<schema>/<table>.yml`` next to the model file
   ``<schema>/<table>.sql`` that builds ``<schema>.<table>``::
 
-      model: staging.exchange_rates            # the relation the model file builds
-      unique: [rate_date, currency]            # its key: one test, duplicates of the key
-      not_null: [rate_date, base, currency]    # one test: a row per NULL found, naming the column
+      model: ops.backups                       # the relation the model file builds
+      unique: [backup]                         # its key: one test, duplicates of the key
+      not_null: [backup, kind, created_at]     # one test: a row per NULL found, naming the column
       accepted_values:                         # one test per column: values outside the list
-        base: [EUR]
-        currency: {values_from: iso_4217}      # a named list (VALUE_LISTS)
-      partition:                               # optional: the rows one load writes
-        rate_date: SELECT CAST(rate_date AS DATE) FROM incoming_exchange_rates
+        kind: [full, incremental]              # or {values_from: iso_4217}, a named list (VALUE_LISTS)
+      partition:                               # optional: the rows one load writes, each column
+        backup: SELECT backup FROM incoming_backup  # with a query of its values
+
+  The partitions of the tables a run writes (its days, categories and rates window) are defined
+  once, in partitions.py, and never declared again beside their models.
 
   They state what DuckDB's PRIMARY KEY and NOT NULL constraints enforce, so that the same
   guarantees hold where keys are not enforced (BigQuery), and the values a column may take. The
@@ -24,7 +26,7 @@ Two kinds, both run by run_data_tests():
 
 ``partitions_only=True`` restricts every generic test to the rows of its model's partition: each
 column of ``partition`` is limited to the values of its query, which reads the views the load
-registers (run_days, run_category, load_day, incoming_*). A daily load's tests then cost what its
+registers (run_days, run_category, run_rate_dates, load_day, incoming_*). A daily load's tests then cost what its
 day costs, not the whole history. A unique test keeps only the partition columns that belong to the
 key, so a duplicate of a key in the partition is always seen whole; when none does, it looks for
 the partition's keys across the whole table. Models without a partition are tested whole, and so
@@ -45,7 +47,9 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from pricing_pipeline.common.errors import PipelineError
 from pricing_pipeline.common.paths import SQL_DIR
+from pricing_pipeline.warehouse.partitions import PARTITIONS, partition_queries
 
 __all__ = [
     "VALUE_LISTS",
@@ -66,7 +70,7 @@ _KEYS = {"model", "unique", "not_null", "accepted_values", "partition"}
 PARTITION_LOCAL = "\n-- Partition-local:"
 
 
-class DataTestError(RuntimeError):
+class DataTestError(PipelineError, RuntimeError):
     """A data test returned rows: the load is rolled back and the message lists them."""
 
 
@@ -149,6 +153,10 @@ def _read(path: Path, mtime_ns: int) -> Declaration:
         raise ValueError(f"{path}: declares {raw['model']!r}, but a file named so declares {expected!r}")
     accepted = raw.get("accepted_values") or {}
     partition = raw.get("partition") or {}
+    if raw["model"] in PARTITIONS:
+        if partition:
+            raise ValueError(f"{path}: the partition of {raw['model']} is a run's, defined in warehouse/partitions.py")
+        partition = partition_queries(raw["model"])
     if not isinstance(accepted, dict) or not isinstance(partition, dict):
         raise ValueError(f"{path}: `accepted_values` and `partition` map column names to their values")
     for column, query in partition.items():

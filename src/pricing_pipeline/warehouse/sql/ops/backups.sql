@@ -1,6 +1,6 @@
 -- ops.backups: one row per backup of the warehouse, written just before the backup is exported, so
 -- that every backup holds its own row. The newest row says which backup the warehouse's content
--- follows from: the next backup is incremental on it (backup.py), and after a restore it is the
+-- follows from: the next backup is incremental on it (ops/backups.py), and after a restore it is the
 -- backup restored, so the chain continues from there and never from a backup of another lineage.
 --
 -- Reads:

@@ -1,6 +1,6 @@
 -- ops.loads: how many loads of each run id have committed, counted inside the load's own
 -- transaction (the last model of transform.MODELS). The runner reads the count before a run and
--- again after a failure, to tell "loaded" from "unchanged" (run_failure.py).
+-- again after a failure, to tell "loaded" from "unchanged" (runner/failure_report.py).
 --
 -- Reads:
 --   incoming_load  view registered by load_run: the run's id, one row

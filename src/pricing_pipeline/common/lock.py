@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pricing_pipeline.common.errors import RunFailed
 from pricing_pipeline.common.paths import relative_to_root
-from pricing_pipeline.runner.failures import RunFailed
 
 
 @contextmanager
