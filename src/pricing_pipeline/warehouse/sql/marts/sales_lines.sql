@@ -24,7 +24,6 @@
 -- arithmetic of products_eur.sql (10 units at 9.85 USD at 1.0773 are 91.43 EUR, not 10 x 9.14).
 --
 -- Reads:
---   marts.sales_lines          the facts booked by earlier runs
 --   staging.cart_lines
 --   staging.product_snapshots
 --   staging.exchange_rates
