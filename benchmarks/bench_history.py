@@ -9,7 +9,7 @@ that the view marts.product_prices prices every copied day in every currency), a
 (raw.responses, ops) of a run per day.
 The copies keep the first run's timestamps, so the day measured backs up what any day but the weekly
 full one does: its own partitions, incrementally (restoring such chains is tested in
-tests/test_recovery.py, not here).
+tests/e2e/test_recovery.py, not here).
 
 Both runs of a round price the same new day, live against the same generated catalogue; each round
 takes the next day, so the history grows by one day per round as it would in production.

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pricing_pipeline.common import settings
+from tests.support.fault_api import fault_env, good_server
 
 
 def pytest_configure(config):
@@ -20,27 +21,14 @@ def pytest_configure(config):
     config._pricing_scratch = scratch
 
 
-# Fixtures that run the pipeline (runner, kernels, subprocesses): a test that needs one is slow.
-PIPELINE_FIXTURES = {"baseline", "clean_day", "case_run", "case_live", "quick", "airflow_env"}
-SLOW_MODULES = {
-    "test_case_run.py",
-    "test_catalogue_runs.py",
-    "test_daily_pipeline.py",
-    "test_live_http.py",
-    "test_benchmark_quick.py",
-    "test_recovery.py",
-}
+E2E = Path(__file__).parent / "e2e"
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark as slow every notebook, every test of an end-to-end module and every test that needs a
-    pipeline run; `make test-fast` runs the rest."""
+    """Mark as slow every notebook and every test under tests/e2e/ (the runner, kernels,
+    subprocesses, Airflow, the benchmark): `make test-fast` runs the rest."""
     for item in items:
-        if (
-            item.path.suffix == ".ipynb"
-            or item.path.name in SLOW_MODULES
-            or PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ()))
-        ):
+        if item.path.suffix == ".ipynb" or E2E in item.path.parents:
             item.add_marker(pytest.mark.slow)
 
 
@@ -54,3 +42,20 @@ def data_dir(tmp_path) -> Path:
     folder = tmp_path / "data"
     folder.mkdir()
     return folder
+
+
+# The fault tests' server (tests/support/fault_api.py): in-process (tests/unit/extract/test_http.py) and
+# end to end (tests/e2e/test_faults.py).
+@pytest.fixture
+def server():
+    fault_server = good_server()
+    yield fault_server
+    fault_server.stop()
+
+
+@pytest.fixture
+def fault_settings(server, monkeypatch):
+    """The fault environment for in-process fetches."""
+    for name, value in fault_env(server).items():
+        monkeypatch.setenv(name, value)
+    return server

@@ -1,15 +1,9 @@
 """The command line: `pricing-pipeline run` (also scripts/run_pipeline.py) and `pricing-pipeline
 restore`; the only place that prints.
 
-Examples:
-  pricing-pipeline run --date 2024-02-13 --source offline
-  pricing-pipeline run --start 2024-01-01 --end 2024-12-31 --source offline
-  pricing-pipeline run --source live          # yesterday (UTC), from the two APIs
-  pricing-pipeline restore                    # the newest backup into data/warehouse.duckdb
-
-Exit status: 0 when every step ran and every data test passed; 1 when a step failed (a few lines
-say what failed, the state of the warehouse, where the record is and what to do next; the
-tracebacks are in the record, data/runs/<run id>/failure.txt); 2 for bad options.
+stdout carries the summary of a run or a restore, which scripts and tests read; stderr carries
+everything else: the steps as they happen (runner/progress.py), failures and option errors. The
+user's help is the parser's own text below (`pricing-pipeline --help`), not this docstring.
 """
 
 from __future__ import annotations
@@ -19,13 +13,98 @@ import sys
 
 from pricing_pipeline.common.errors import FailureReport, PipelineFailed
 from pricing_pipeline.common.parameters import SOURCES, ParameterError, default_run_date, parameters_for
-from pricing_pipeline.common.paths import relative_to_root, resolve_data_dir
+from pricing_pipeline.common.paths import NotInCheckout, relative_to_root, require_checkout, resolve_data_dir
 from pricing_pipeline.runner.notebooks import DEFAULT_CELL_TIMEOUT
 from pricing_pipeline.runner.pipeline import run_pipeline
+from pricing_pipeline.runner.progress import Progress
 from pricing_pipeline.sales.window import DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS
 
 # Printing every day of a long backfill would bury the summary.
 MAX_DAYS_PRINTED = 14
+
+# The help is read in terminals of 80 columns: its lines stay under that.
+DESCRIPTION = """\
+Daily EUR price lists of the Fake Store catalogue. For each day: the ECB
+reference rates in force, every product's price in EUR (and in every ECB
+currency) and the top 5 products of a category, loaded into a DuckDB
+warehouse (data/warehouse.duckdb) and written as CSV files. Each run keeps
+its executed notebooks, as HTML too, under data/runs/<run id>/."""
+
+EXIT_STATUS = """\
+exit status:
+  0  every step ran and every data test passed
+  1  a step failed: a few lines on stderr say what failed, the state of the
+     warehouse, where the record is (data/runs/<run id>/failure.txt, with the
+     tracebacks) and what to do next
+  2  an option that cannot be used"""
+
+MAIN_EPILOG = f"""\
+examples:
+  pricing-pipeline run --source live
+      yesterday (UTC), from the two APIs
+  pricing-pipeline run --date 2024-02-13 --source offline
+  pricing-pipeline run --start 2024-01-01 --end 2024-12-31 --source offline
+  pricing-pipeline restore
+      the newest backup into data/warehouse.duckdb
+
+`pricing-pipeline COMMAND --help` lists a command's options. The environment
+settings (data folder, backups, API addresses, HTTP timeouts) are listed in
+src/pricing_pipeline/common/settings.py.
+
+{EXIT_STATUS}"""
+
+RUN_DESCRIPTION = """\
+Run the pipeline for one day or a range of days: notebooks/01_extract.ipynb
+(rates, products and the sales' carts, landed as received), then
+notebooks/02_transform.ipynb (EUR prices, the sales priced, data tests, the
+top 5, the CSVs); then reconcile the warehouse with the source and back it up. A range is one execution of each notebook, so
+a year costs little more than a day. One run at a time per data folder.
+
+While it runs, stderr shows the steps: on a terminal a progress bar per
+notebook, in a log one line per step with its duration
+(`step notebooks/01_extract.ipynb: 3.2 s`). At the end stdout has the
+summary: the rows written, the record, the outputs, the top 5 of each day."""
+
+RUN_EPILOG = f"""\
+examples:
+  pricing-pipeline run --source live
+      yesterday (UTC), the latest day whose ECB rates are published, from
+      Frankfurter and Fake Store
+  pricing-pipeline run --date 2024-02-13 --source recorded
+      one day, from the recorded responses in data/recorded/ (no network)
+  pricing-pipeline run --start 2024-01-01 --end 2024-12-31 --source offline \\
+                       --category all
+      a year of the whole catalogue, each category ranked on its own, with
+      the ECB history file instead of the rates API
+  pricing-pipeline run --date 2024-02-13 --source offline --quiet \\
+                       --run-id rerun-2024-02-13
+      no progress on stderr; the record in data/runs/rerun-2024-02-13/
+
+{EXIT_STATUS}"""
+
+RESTORE_DESCRIPTION = """\
+Restore data/warehouse.duckdb from the newest backup (or the one named with
+--from): its full backup, then the increments made after it, checked against
+the content hash recorded when the backup was made. The file it replaces is
+renamed warehouse.duckdb.before-restore-<UTC time>, never deleted; landed
+bodies missing from data/raw/ are put back from the backups' mirror. Refused
+while a run holds the data folder."""
+
+RESTORE_EPILOG = """\
+examples:
+  pricing-pipeline restore
+      the newest whole backup, from <data dir>/backups or $PIPELINE_BACKUP_DIR
+  pricing-pipeline restore --from 20240213T060000Z_live_2024-02-12_2024-02-12
+      the backup made by that run
+  pricing-pipeline restore --data-dir /srv/pricing --backup-dir /mnt/backups
+
+exit status:
+  0  restored: stdout says from which backup, its content hash and the file
+     kept aside
+  1  the restore failed (no usable backup, a content hash that does not match,
+     a run holding the data folder): a few lines on stderr say why and what to
+     do; the warehouse is left as it was
+  2  an option that cannot be used"""
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -60,6 +139,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="seconds a notebook cell may run before the run fails (default: %(default)s)",
     )
     parser.add_argument("--log-output", action="store_true", help="stream the notebooks' output to the log")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="show no progress on stderr (the summary on stdout, and a failure's report, are still printed)",
+    )
     parser.add_argument(
         "--skip-reconciliation",
         action="store_true",
@@ -163,27 +248,25 @@ def print_summary(state) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pricing-pipeline",
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
+        description=DESCRIPTION,
+        epilog=MAIN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser(
         "run",
-        help="run the pipeline for a day or a range",
-        description="Run the daily pricing pipeline: notebooks/01_extract then 02_transform, with papermill, "
-        "then reconcile with the source and back up the warehouse.",
-        epilog=__doc__.split("\n\n", 1)[1],
+        help="run the pipeline for a day or a range of days",
+        description=RUN_DESCRIPTION,
+        epilog=RUN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_run_options(run).set_defaults(handler=run_command, command_parser=run)
     restore = commands.add_parser(
         "restore",
         help="restore the warehouse from a backup",
-        description="Restore data/warehouse.duckdb from the newest backup (or the one named with --from), "
-        "checked against the content hash recorded when the backup was made. The file it replaces is "
-        "renamed warehouse.duckdb.before-restore-<UTC time>, never deleted. Refused while a run holds "
-        "the data folder.",
+        description=RESTORE_DESCRIPTION,
+        epilog=RESTORE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_restore_options(restore).set_defaults(handler=restore_command, command_parser=restore)
     return parser
@@ -208,6 +291,7 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
             publish_to=resolve_data_dir(args.publish_outputs) if args.publish_outputs else None,
             sales_lookback_days=None if args.no_sales else args.sales_lookback_days,
             publish_sales_to=resolve_data_dir(args.publish_sales_outputs) if args.publish_sales_outputs else None,
+            progress=Progress.on(sys.stderr, quiet=args.quiet),
         )
     except PipelineFailed as failure:
         print_failure(f"run {params.run_id} FAILED", failure.report)
@@ -245,6 +329,10 @@ def restore_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        require_checkout()
+    except NotInCheckout as error:
+        parser.exit(2, f"{parser.prog}: {error}\n")
     return args.handler(args.command_parser, args)
 
 

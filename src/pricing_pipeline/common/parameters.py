@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from pricing_pipeline.common.categories import ALL_CATEGORIES, accepted_categories, known_categories
@@ -62,12 +63,20 @@ def validate_parameters(
     source: str,
     run_id: str = "",
     today: dt.date | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> RunParameters:
+    """The run's parameters, checked; raises ParameterError saying what is accepted.
+
+    names: what the messages call each parameter, where the caller's user knows it by another name
+    (the command line: {"start_date": "--start", ...}); by default the parameter's own name, as the
+    notebooks' parameters cell has it.
+    """
+    called = {name: name for name in ("start_date", "end_date", "category", "source", "run_id")} | dict(names or {})
     today = today or dt.datetime.now(dt.UTC).date()
-    start = parse_day("start_date", start_date)
-    end = parse_day("end_date", end_date or start_date)
+    start = parse_day(called["start_date"], start_date)
+    end = parse_day(called["end_date"], end_date or start_date)
     accepted = f"accepted: {FIRST_ECB_RATE_DATE} up to today ({today})"
-    for name, day in (("start_date", start), ("end_date", end)):
+    for name, day in ((called["start_date"], start), (called["end_date"], end)):
         if day < FIRST_ECB_RATE_DATE:
             raise ParameterError(
                 f"{name}={day} is before {FIRST_ECB_RATE_DATE}, the first day of ECB reference rates; {accepted}"
@@ -76,22 +85,25 @@ def validate_parameters(
             raise ParameterError(f"{name}={day} is in the future; rates do not exist yet; {accepted}")
     if end < start:
         raise ParameterError(
-            f"end_date={end} is before start_date={start}; a range runs from start to end (accepted: end_date on or after start_date)"
+            f"{called['end_date']}={end} is before {called['start_date']}={start}; a range runs from start to end "
+            f"(accepted: {called['end_date']} on or after {called['start_date']})"
         )
     if source not in SOURCES:
-        raise ParameterError(f"source={source!r} is unknown; accepted: {', '.join(SOURCES)}")
+        raise ParameterError(f"{called['source']}={source!r} is unknown; accepted: {', '.join(SOURCES)}")
     if not isinstance(category, str) or not category.strip():
-        raise ParameterError('category is empty; give a Fake Store category such as "women\'s clothing"')
+        raise ParameterError(f'{called["category"]} is empty; give a Fake Store category such as "women\'s clothing"')
     if len(category) > CATEGORY_MAX_LENGTH or not category.isprintable():
         raise ParameterError(
-            f"category {category[:40]!r}{'...' * (len(category) > 40)} is not usable; expected printable text of at most "
-            f'{CATEGORY_MAX_LENGTH} characters, such as "women\'s clothing"'
+            f"{called['category']} {category[:40]!r}{'...' * (len(category) > 40)} is not usable; expected printable "
+            f'text of at most {CATEGORY_MAX_LENGTH} characters, such as "women\'s clothing"'
         )
     if category != ALL_CATEGORIES and category not in known_categories():
-        raise ParameterError(f"category {category!r} is unknown; accepted: {accepted_categories()}")
+        raise ParameterError(f"{called['category']} {category!r} is unknown; accepted: {accepted_categories()}")
     run_id = run_id or default_run_id(source, start, end)
     if not _RUN_ID.match(run_id):
-        raise ParameterError(f"run_id={run_id!r} is not usable as a folder name; use letters, digits, '.', '_' or '-'")
+        raise ParameterError(
+            f"{called['run_id']}={run_id!r} is not usable as a folder name; use letters, digits, '.', '_' or '-'"
+        )
     return RunParameters(start, end, category, source, run_id)
 
 
@@ -113,12 +125,15 @@ def parameters_for(
     date: str | None, start: str | None, end: str | None, category: str, source: str, run_id: str | None
 ) -> RunParameters:
     """The run's parameters from the command line's options: one day, a range, or yesterday by
-    default; without --run-id, an id stamped with the time the run starts."""
+    default; without --run-id, an id stamped with the time the run starts. A ParameterError names
+    the option the user gave, not the notebooks' parameter."""
     if date and (start or end):
         raise ParameterError("give either --date or --start/--end, not both")
     start = date or start or default_run_date().isoformat()
     end = date or end or start
-    params = validate_parameters(start, end, category, source, run_id or "")
+    days = {"start_date": "--date", "end_date": "--date"} if date else {"start_date": "--start", "end_date": "--end"}
+    options = {**days, "category": "--category", "source": "--source", "run_id": "--run-id"}
+    params = validate_parameters(start, end, category, source, run_id or "", names=options)
     if run_id:
         return params
     started_at = dt.datetime.now(dt.UTC)

@@ -16,10 +16,31 @@ SQL_DIR = Path(__file__).resolve().parents[1] / "warehouse" / "sql"
 RECORDINGS_DIR = PROJECT_ROOT / "data" / "recorded"
 
 
+class NotInCheckout(RuntimeError):
+    """The package is installed away from its checkout, so it cannot find its notebooks and data."""
+
+
+def require_checkout(root: Path | None = None) -> None:
+    """Raise NotInCheckout unless the package sits in the project's checkout.
+
+    The notebooks, the recorded responses and the data folder are the checkout's, not the
+    package's: a plain `pip install .` copies the code alone into site-packages, where PROJECT_ROOT
+    points at nothing. Stopping here says so at once, instead of failing in the middle of a run.
+    """
+    root = root or PROJECT_ROOT
+    if not (root / "notebooks" / "01_extract.ipynb").is_file():
+        raise NotInCheckout(
+            f"pricing_pipeline is installed outside its project checkout (it found no notebooks/01_extract.ipynb "
+            f"under {root}). It runs the checkout's notebooks on the checkout's data folder, so install it from the "
+            "checkout in editable mode: `make` in the project folder (it creates .venv), or `pip install -e <checkout>`."
+        )
+
+
 def resolve_data_dir(data_dir: str = "") -> Path:
     """The folder a run writes to: the parameter if set, else $PIPELINE_DATA_DIR, else data/.
 
-    A relative value is taken from the project root.
+    Takes the notebook's data_dir parameter, or the command line's --data-dir (text, empty for the
+    default); returns an absolute path, a relative value being taken from the project root.
     """
     chosen = data_dir or settings.text(settings.DATA_DIR, "data")
     path = Path(chosen)

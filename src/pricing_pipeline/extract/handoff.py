@@ -20,7 +20,11 @@ def handoff_path(interim_dir: Path, name: str) -> Path:
 
 
 def write_handoff(frame: pd.DataFrame, interim_dir: Path, name: str) -> Path:
-    """Hand a tidy frame to the next notebook as Parquet (types kept), written through a temp file."""
+    """Hand a tidy frame to the next notebook as Parquet (types kept), written through a temp file.
+
+    Takes the frame, the run's interim folder (data/interim/<run id>/) and the hand-off's name
+    (EXCHANGE_RATES or PRODUCTS); returns the file written, <interim dir>/<name>.parquet.
+    """
     path = handoff_path(interim_dir, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     with written_whole(path) as partial:
@@ -36,10 +40,13 @@ def _existing(interim_dir: Path, name: str) -> Path:
 
 
 def read_handoff(interim_dir: Path, name: str) -> pd.DataFrame:
+    """The hand-off `name` (EXCHANGE_RATES or PRODUCTS) of the run whose interim folder is given, as
+    the DataFrame the extract wrote; FileNotFoundError when the extract has not written it."""
     return duckdb.read_parquet(str(_existing(interim_dir, name))).df()
 
 
 def handoff_relation(con: duckdb.DuckDBPyConnection, interim_dir: Path, name: str) -> duckdb.DuckDBPyRelation:
-    """The hand-off as a relation of `con`, read from its file when a query reads it: a catalogue of a
-    million products then never becomes a million Python strings in the notebook."""
+    """The hand-off `name` of the run whose interim folder is given, as a relation of `con`, read from
+    its file when a query reads it: a catalogue of a million products then never becomes a million
+    Python strings in the notebook. FileNotFoundError when the extract has not written it."""
     return con.read_parquet(str(_existing(interim_dir, name)))

@@ -174,7 +174,9 @@ def http_session() -> PipelineSession:
 
     Connection errors, read timeouts, dropped connections, 429 (honouring Retry-After up to a cap)
     and 5xx are retried with exponential backoff and jitter; other 4xx answers and TLS failures are
-    final at once (RetryPolicy). TLS certificates are always verified.
+    final at once (RetryPolicy). TLS certificates are always verified. Takes nothing: the policy
+    comes from the PIPELINE_HTTP_* settings; pass the session to fetch_exchange_rates and
+    fetch_products so that both requests share its connections.
     """
     session = PipelineSession(RetryPolicy.from_settings())
     session.verify = True

@@ -88,7 +88,12 @@ def land_raw_response(
 
 
 def land_response(response: RawResponse, raw_dir: Path, warehouse: Path, run_id: str) -> Path:
-    """Keep a body before anything parses it: as a file under data/raw, recorded in raw.responses."""
+    """Keep a body before anything parses it: as a file under data/raw, recorded in raw.responses.
+
+    Takes the response as fetched, the run's raw folder (data/raw/<run id>/), the warehouse file and
+    the run id; returns the landed body's path, <raw dir>/<name>.<json|csv>, which parse_products
+    reads a large catalogue from.
+    """
     body_path = land_raw(response, raw_dir)
     digest = hashlib.sha256(response.body).hexdigest()  # once: a body may be hundreds of MB
     kept = kept_body(body_path, digest)

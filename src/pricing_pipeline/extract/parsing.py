@@ -120,7 +120,12 @@ def _rates_from_ecb_csv(response: RawResponse) -> dict[str, dict[str, Any]]:
 
 
 def parse_exchange_rates(response: RawResponse, params: RunParameters) -> pd.DataFrame:
-    """Tidy rates (rate_date, base, currency, rate) from any rates body, validated for the run."""
+    """Tidy rates from any rates body (Frankfurter's JSON, the ECB history CSV), validated for the run.
+
+    Takes the response and the run's parameters; returns one row per publication day and currency,
+    columns rate_date, base, currency, rate, for the days from params.rates_start_date to end_date.
+    Raises BodyError naming the request and what is wrong.
+    """
     by_date = _rates_from_ecb_csv(response) if response.media_type == "csv" else _rates_from_json(response)
     rows = []
     for day_text, day_rates in by_date.items():
@@ -225,7 +230,10 @@ def _product_row(response: RawResponse, index: int, record: Any, category: str) 
 def parse_products(response: RawResponse, params: RunParameters, body_path: Path | None = None) -> pd.DataFrame:
     """Tidy products of the category, one row per product id, validated.
 
-    A large body landed at body_path is parsed and checked in bulk (bulk_products.py); a body that
+    Takes the products response, the run's parameters and, optionally, the path land_response
+    returned; returns a DataFrame of PRODUCT_COLUMNS (product_id, title, price_usd, description,
+    category, image, rating_rate, rating_count) sorted by product_id. Raises BodyError naming the
+    request, the record and the field. A large body landed at body_path is parsed and checked in bulk (bulk_products.py); a body that
     fails any check there, or a small one, goes record by record, which names what is wrong.
     """
     if body_path is not None and len(response.body) >= BULK_MIN_BYTES:

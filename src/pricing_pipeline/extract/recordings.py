@@ -65,7 +65,11 @@ def read_recording(name: str, path: Path, request: str, body: bytes | None = Non
 
 
 def write_recording(response: RawResponse, params: RunParameters) -> Path:
-    """Keep a live body as the recording that later recorded runs of the same request read."""
+    """Keep a live body as the recording that later recorded runs of the same request read.
+
+    Takes the response and the run's parameters (they name the recording: the rates' days, the
+    products' category); returns the file written under data/recorded/.
+    """
     if response.name == "exchange_rates":
         path = rates_recording_path(params.rates_start_date, params.end_date)
     else:

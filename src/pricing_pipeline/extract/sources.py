@@ -41,6 +41,10 @@ def category_products_url(base_url: str, category: str) -> str:
 
 
 def fetch_exchange_rates(params: RunParameters, session: requests.Session | None = None) -> RawResponse:
+    """The rates body for the run's days (from params.rates_start_date, the rate in force on the first
+    day, to end_date), from the source params.source names; session: for live, the http_session
+    to reuse (a new one otherwise). Returns the body unparsed; raises SourceError when it cannot be
+    had."""
     start, end = params.rates_start_date, params.end_date
     if params.source == "offline":
         return read_ecb_history(start, end)
@@ -51,6 +55,9 @@ def fetch_exchange_rates(params: RunParameters, session: requests.Session | None
 
 
 def fetch_products(params: RunParameters, session: requests.Session | None = None) -> RawResponse:
+    """The products body of params.category (the whole catalogue for `all`), from the source
+    params.source names; session: for live, the http_session to reuse (a new one otherwise).
+    Returns the body unparsed; raises SourceError when it cannot be had."""
     url = category_products_url(settings.fakestore_base_url(), params.category)
     if params.source == "live":
         return http_get(session or http_session(), "products", url)

@@ -17,7 +17,11 @@ MAIN_CURRENCIES = ("USD", "GBP", "CHF", "JPY")
 
 
 def exchange_rate_chart(exchange_rates: pd.DataFrame, currencies=MAIN_CURRENCIES) -> plt.Figure:
-    """How many units of each main currency one euro bought, on each ECB publication day."""
+    """How many units of each main currency one euro bought, on each ECB publication day.
+
+    Takes rates as parse_exchange_rates returns them (rate_date, currency, rate) and the currencies
+    to draw; returns the figure, one panel per currency.
+    """
     figure, axes = plt.subplots(1, len(currencies), figsize=(12, 2.8), sharex=True)
     for ax, currency in zip(axes, currencies, strict=False):
         series = exchange_rates[exchange_rates["currency"] == currency].sort_values("rate_date")
@@ -37,7 +41,11 @@ def exchange_rate_chart(exchange_rates: pd.DataFrame, currencies=MAIN_CURRENCIES
 
 def price_chart(products_eur: pd.DataFrame, max_products: int = 10) -> plt.Figure:
     """The price in USD and in EUR of the last day's best-rated products (at most max_products bars,
-    so that a large catalogue stays readable)."""
+    so that a large catalogue stays readable).
+
+    Takes marts.products_eur's rows for the run (run_frame: day, product_id, title, price_usd,
+    price_eur, the ratings); returns the figure.
+    """
     last_day = products_eur["day"].max()
     day = by_rating(products_eur[products_eur["day"] == last_day]).head(max_products).sort_values("price_usd")
     labels = [f"{pid} · {title[:28]}" for pid, title in zip(day["product_id"], day["title"], strict=False)]
@@ -56,7 +64,11 @@ def price_chart(products_eur: pd.DataFrame, max_products: int = 10) -> plt.Figur
 
 
 def top_products_chart(top_products: pd.DataFrame, max_days: int = 3) -> plt.Figure:
-    """The top 5 of each of the last max_days days, by rating."""
+    """The top 5 of each of the last max_days days, by rating.
+
+    Takes marts.top_products_daily's rows for the run (run_frame: day, rank, product_id, title,
+    rating_rate); returns the figure, one panel per day.
+    """
     days = sorted(top_products["day"].unique())[-max_days:]
     figure, axes = plt.subplots(1, len(days), figsize=(5 * len(days), 3), squeeze=False)
     for ax, day in zip(axes[0], days, strict=False):
@@ -75,7 +87,11 @@ def top_products_chart(top_products: pd.DataFrame, max_days: int = 3) -> plt.Fig
 
 def currency_prices_chart(prices: pd.DataFrame, title: str, currencies=MAJOR_CURRENCIES) -> plt.Figure:
     """One product's price in a few major currencies over the run: one small panel per currency, the
-    last price written out with its symbol and decimals."""
+    last price written out with its symbol and decimals.
+
+    Takes that product's rows of price_lists.product_prices (day, currency, price), the figure's
+    title and the currencies to draw; returns the figure.
+    """
     figure, axes = plt.subplots(1, len(currencies), figsize=(12, 2.6), sharex=True)
     for ax, currency in zip(axes, currencies, strict=False):
         series = prices[prices["currency"] == currency].sort_values("day")

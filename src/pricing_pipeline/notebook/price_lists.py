@@ -33,7 +33,10 @@ def by_rating(products: pd.DataFrame) -> pd.DataFrame:
 
 
 def best_rated(top_products: pd.DataFrame, count: int = 5) -> pd.DataFrame:
-    """The count best-rated products of the run's last day, whatever their category."""
+    """The count best-rated products of the run's last day, whatever their category.
+
+    Takes marts.top_products_daily's rows for the run (run_frame); returns those rows, best first.
+    """
     return by_rating(top_products[top_products["day"] == top_products["day"].max()]).head(count)
 
 
@@ -45,7 +48,11 @@ def product_prices(
     con: duckdb.DuckDBPyConnection, params: RunParameters, product_ids, currencies=MAJOR_CURRENCIES
 ) -> pd.DataFrame:
     """(day, product_id, currency, price) of some products in some currencies over the run's last
-    SHOWN_DAYS days, the price as the exact decimal its minor units spell."""
+    SHOWN_DAYS days, the price as the exact decimal its minor units spell.
+
+    Takes a connection to the warehouse, the run's parameters, the product ids and the currencies;
+    returns a DataFrame read from marts.product_prices, price a Decimal.
+    """
     first = max(params.start_date, params.end_date - dt.timedelta(days=SHOWN_DAYS - 1))
     frame = con.execute(
         "SELECT day, product_id, currency, price_minor, minor_unit FROM marts.product_prices "
@@ -62,7 +69,11 @@ def product_prices(
 
 def price_list(best: pd.DataFrame, prices: pd.DataFrame, currencies=MAJOR_CURRENCIES) -> pd.DataFrame:
     """One row per product of best, one column per currency, on the last day: the formatted price
-    (empty where the day's publication has no rate for the currency)."""
+    (empty where the day's publication has no rate for the currency).
+
+    Takes best_rated's rows and product_prices' rows of the same products; returns a DataFrame
+    indexed by "<title> (<product id>)", one text column per currency.
+    """
     last = prices[prices["day"] == prices["day"].max()]
     cells = {(row.product_id, row.currency): formatted(row.price, row.currency) for row in last.itertuples()}
     table = pd.DataFrame(

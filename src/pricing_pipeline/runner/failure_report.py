@@ -117,10 +117,10 @@ def also_failed(later: list[StepError], most: int = 2) -> list[str]:
 def report_failure(state: RunState, errors: list[StepError], backup_dir: str) -> FailureReport:
     """The report of a failed run, with its record written (tracebacks included)."""
     first = errors[0]
-    state, file_cause = warehouse_state(state, first)
+    left, file_cause = warehouse_state(state, first)
     report = FailureReport(
         what=what_failed(first),
-        warehouse=state,
+        warehouse=left,
         next_step=next_step(state, first, file_cause or cause_of(first.error), backup_dir),
         also=also_failed(errors[1:]),
     )

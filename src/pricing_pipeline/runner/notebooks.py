@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pricing_pipeline.common.errors import RunFailed
 from pricing_pipeline.common.paths import PROJECT_ROOT
+from pricing_pipeline.runner.progress import SILENT, Progress
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 DEFAULT_CELL_TIMEOUT = 600
@@ -139,40 +140,45 @@ def run_notebooks(
     cell_timeout: int,
     log_output: bool,
     on_executed: Callable[[Path], object],
+    progress: Progress = SILENT,
 ) -> None:
     """Execute the notebooks in order, each in its kernel; a failure stops the run with its record.
 
-    on_executed receives each executed notebook, the failed one included.
+    on_executed receives each executed notebook, the failed one included; progress shows each
+    notebook's execution (a bar on a terminal, a line in a log).
     """
-    import papermill
+    # Most of the wait before the first notebook (the kernels boot meanwhile): shown, not silent.
+    with progress.step("papermill"):
+        import papermill
 
     for name, kernel in zip(notebooks, kernels, strict=False):
         executed = executed_dir / name
         failure = None
-        try:
-            papermill.execute_notebook(
-                str(NOTEBOOKS_DIR / name),
-                str(executed),
-                parameters=parameters,
-                kernel_name="python3",
-                km=kernel,
-                cwd=str(NOTEBOOKS_DIR),
-                execution_timeout=cell_timeout,
-                progress_bar=False,
-                log_output=log_output,
-            )
-        except Exception as error:
-            failure = error
-        finally:
-            shut_down(kernel)
-        kept = whole_notebook(executed)
-        if kept is not None:
-            on_executed(kept)
-        if failure is not None:
-            message = _failure_message(executed, failure)
-            if kept is None and executed.with_name(executed.name + ".partial").exists():
-                message += f"\nits executed copy was cut short: kept as {executed.name}.partial"
-            raise NotebookFailed(message, kept) from failure
+        with progress.notebook(f"notebooks/{name}") as progress_bar:
+            try:
+                papermill.execute_notebook(
+                    str(NOTEBOOKS_DIR / name),
+                    str(executed),
+                    parameters=parameters,
+                    kernel_name="python3",
+                    km=kernel,
+                    cwd=str(NOTEBOOKS_DIR),
+                    execution_timeout=cell_timeout,
+                    progress_bar=progress_bar,
+                    log_output=log_output,
+                )
+            except Exception as error:
+                failure = error
+            finally:
+                shut_down(kernel)
+            kept = whole_notebook(executed)
+            if kept is not None:
+                on_executed(kept)
+            if failure is not None:
+                message = _failure_message(executed, failure)
+                if kept is None and executed.with_name(executed.name + ".partial").exists():
+                    message += f"\nits executed copy was cut short: kept as {executed.name}.partial"
+                raise NotebookFailed(message, kept) from failure
 
 
 def whole_notebook(path: Path) -> Path | None:

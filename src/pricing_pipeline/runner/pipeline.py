@@ -36,6 +36,7 @@ from pricing_pipeline.runner.notebooks import (
     run_notebooks,
     started_kernels,
 )
+from pricing_pipeline.runner.progress import SILENT, Progress
 from pricing_pipeline.sales.window import DEFAULT_LOOKBACK_DAYS, SalesStep, sales_parameters
 from pricing_pipeline.warehouse.probes import load_count
 
@@ -57,9 +58,11 @@ def run_pipeline(
     publish_to: Path | None = None,
     sales_lookback_days: int | None = DEFAULT_LOOKBACK_DAYS,
     publish_sales_to: Path | None = None,
+    progress: Progress = SILENT,
 ) -> RunState:
-    """Run the steps in order. On any failure raises PipelineFailed, whose report says what failed,
-    the warehouse's state, where the record is and what to do next.
+    """Run the steps in order, showing each on progress (the command line's stderr; nothing by
+    default). On any failure raises PipelineFailed, whose report says what failed, the warehouse's
+    state, where the record is and what to do next.
 
     sales_lookback_days: None leaves the sales (Fake Store's carts) out; else the days before the
     run's first day whose carts are read again."""
@@ -73,7 +76,9 @@ def run_pipeline(
         # Read now, under the lock: after a failure, a higher count says this run's load committed.
         state.loads_before = load_count(state.paths.warehouse, params.run_id)
         sales = SalesStep(sales_lookback_days, publish_sales_to)
-        errors = _run_steps(state, backups, cell_timeout, log_output, notebooks, reconciliation, publish_to, sales)
+        errors = _run_steps(
+            state, backups, cell_timeout, log_output, notebooks, reconciliation, publish_to, progress, sales
+        )
         if errors:
             if state.status == "failed":
                 _remove_interim_files(state)
@@ -90,6 +95,7 @@ def _run_steps(
     notebooks: tuple[str, ...],
     reconciliation: bool,
     publish_to: Path | None,
+    progress: Progress,
     sales: SalesStep | None = None,
 ) -> list[StepError]:
     """The steps; returns what failed (the first failure first), never raises an Exception.
@@ -116,22 +122,25 @@ def _run_steps(
                     cell_timeout,
                     log_output,
                     on_executed=lambda executed: pages.append(html_renderer.submit(render_html, executed)),
+                    progress=progress,
                 )
             from pricing_pipeline.warehouse.connection import connect
             from pricing_pipeline.warehouse.partitions import rows_for_days
 
             if reconciliation:
-                from pricing_pipeline.ops.reconciliation import reconcile_with_source
-
                 step = ("reconciliation", "reconciliation with the source")
-                state.reconciliation = reconcile_with_source(params, state.data_dir)
-                if sales is not None and sales.enabled:
-                    from pricing_pipeline.sales.reconciliation import reconcile_sales
+                with progress.step("reconciliation"):
+                    from pricing_pipeline.ops.reconciliation import reconcile_with_source
 
+                    state.reconciliation = reconcile_with_source(params, state.data_dir)
+                if sales is not None and sales.enabled:
                     step = ("reconciliation", "reconciliation of the sales with the source")
-                    reconcile_sales(params, state.data_dir, sales.lookback_days)
+                    with progress.step("sales reconciliation"):
+                        from pricing_pipeline.sales.reconciliation import reconcile_sales
+
+                        reconcile_sales(params, state.data_dir, sales.lookback_days)
             step = ("rows", "counting the run's rows in the warehouse")
-            with connect(paths.warehouse) as con:
+            with progress.step("row counts"), connect(paths.warehouse) as con:
                 state.rows_written = rows_for_days(con, params)
         except Exception as error:
             errors.append(StepError(*step, error))
@@ -141,18 +150,20 @@ def _run_steps(
             with contextlib.suppress(Exception):
                 write_run_log(state)
             raise
-        for page in pages:
-            try:
-                page.result()
-            except Exception as error:
-                errors.append(StepError("html", "rendering an executed notebook as HTML", error))
+        with progress.step("html pages"):
+            for page in pages:
+                try:
+                    page.result()
+                except Exception as error:
+                    errors.append(StepError("html", "rendering an executed notebook as HTML", error))
     state.status = "failed" if errors else "succeeded"
     if errors:
         first = errors[0].error
         state.error = str(first) if isinstance(first, RunFailed) else f"{type(first).__name__}: {first}"
     state.ended_at = dt.datetime.now(dt.UTC)
     try:
-        write_run_log(state)
+        with progress.step("run log"):
+            write_run_log(state)
     except Exception as error:
         errors.append(StepError("run log", "writing the run log (ops.run_log)", error))
     if errors:
@@ -162,19 +173,22 @@ def _run_steps(
     from pricing_pipeline.transform.outputs import publish_outputs
 
     try:
-        state.backup = export_backup(paths.warehouse, backups, params.run_id)
+        with progress.step("backup"):
+            state.backup = export_backup(paths.warehouse, backups, params.run_id)
     except Exception as error:
         return [StepError("backup", f"the backup to {backups / params.run_id}", error)]
     if publish_to is not None:
         try:
-            state.published = publish_outputs(paths.output, publish_to)
+            with progress.step("publish"):
+                state.published = publish_outputs(paths.output, publish_to)
         except Exception as error:
             return [StepError("publish", f"publishing the outputs to {publish_to}", error)]
     if sales is not None and sales.publish_to is not None:
         from pricing_pipeline.sales.outputs import publish_sales_outputs
 
         try:
-            state.published = [*(state.published or []), *publish_sales_outputs(paths.output, sales.publish_to)]
+            with progress.step("publish sales"):
+                state.published = [*(state.published or []), *publish_sales_outputs(paths.output, sales.publish_to)]
         except Exception as error:
             return [StepError("publish", f"publishing the sales outputs to {sales.publish_to}", error)]
     return errors

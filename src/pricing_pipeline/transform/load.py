@@ -81,7 +81,13 @@ def load_run(
     exchange_rates: pd.DataFrame,
     products: Products,
 ) -> dict[str, int]:
-    """Merge the run's tidy data into staging and marts in one transaction; rows written per table."""
+    """Merge the run's tidy data into staging and marts in one transaction; rows written per table.
+
+    Takes a connection to the warehouse (connect), the run's parameters, the rates hand-off as a
+    DataFrame and the products hand-off as a DataFrame or a relation (handoff_relation, for a large
+    catalogue). The data tests run inside the transaction: a failing one raises DataTestError and
+    the warehouse keeps what it had. Returns {table: rows for the run's days}.
+    """
     with transaction(con, load_views(con, params, exchange_rates, products)):
         drop_tables_now_views(con)
         for model in MODELS:

@@ -62,6 +62,9 @@ def export_csv(con: duckdb.DuckDBPyConnection, query: str, params: list, path: P
 
 
 def export_outputs(con: duckdb.DuckDBPyConnection, params: RunParameters, output_dir: Path) -> list[Path]:
+    """Write the run's deliverables, the CSVs of OUTPUTS (exchange_rates.csv, products_eur.csv, ...),
+    from the warehouse's rows for the run's days into output_dir (data/runs/<run id>/output/), each
+    whole or not at all; returns their paths, in OUTPUTS' order."""
     paths = []
     for name, (table, columns) in OUTPUTS.items():
         where, args = run_scope(table, params)

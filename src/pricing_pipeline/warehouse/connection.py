@@ -30,6 +30,8 @@ def duckdb_config() -> dict[str, str]:
 
 @contextmanager
 def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse file at path (created with its schemas if new), closed when the
+    `with` block ends. A file another process holds raises RuntimeError saying so."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(path), config=duckdb_config())
@@ -82,7 +84,11 @@ def user_tables(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
 
 def content_hash(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> str:
     """A digest of the content of the tables, independent of row order, of the file's layout and of
-    the session's time zone (timestamps with a zone are read as text)."""
+    the session's time zone (timestamps with a zone are read as text).
+
+    Takes a connection and the tables' qualified names (e.g. user_tables(con)); returns a SHA-256
+    hex digest, equal for two warehouses whose tables hold the same rows.
+    """
     zone = con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
     con.execute("SET TimeZone = 'UTC'")
     try:

@@ -306,7 +306,8 @@ def run_data_tests(
     *,
     partitions_only: bool = False,
 ) -> dict[str, int]:
-    """Run the data tests; failing rows per test, and DataTestError if any test returned a row.
+    """Run the data tests on con; returns {test name: failing rows} (all 0), and raises DataTestError,
+    naming each failing test, if any test returned a row.
 
     folder: the singular tests (sql/tests/ by default; sql/changing_data/tests/ for the week; None
         for none).

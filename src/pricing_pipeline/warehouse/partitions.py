@@ -96,6 +96,10 @@ def rows_for_days(con: duckdb.DuckDBPyConnection, params: RunParameters) -> dict
 
 def run_frame(con: duckdb.DuckDBPyConnection, table: str, params: RunParameters) -> pd.DataFrame:
     """A table's rows for the run, in key order. marts.products_eur's is the case's DataFrame:
-    every product on every day of the run, its USD and EUR prices and the rate used."""
+    every product on every day of the run, its USD and EUR prices and the rate used.
+
+    Takes a connection, a qualified table name (staging.exchange_rates, marts.products_eur,
+    marts.top_products_daily, ...) and the run's parameters; returns a DataFrame of every column.
+    """
     where, args = run_scope(table, params)
     return con.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY {RUN_ORDER[table]}", args).df()

@@ -29,7 +29,6 @@ from pytest_httpserver import HTTPServer
 
 from pricing_pipeline.extract.ecb_history import ecb_history_zip
 from pricing_pipeline.extract.http import USER_AGENT
-from pricing_pipeline.extract.sources import category_products_url
 from tests.support.paths import PROJECT_ROOT, RECORDINGS, RUNNER
 
 CATEGORY = "women's clothing"
@@ -220,22 +219,3 @@ def test_live_five_day_range_makes_exactly_two_requests(tmp_path):
     for row in rows:
         assert row["rate_date"] == expected_rate_date[row["day"]]
         assert Decimal(row["usd_per_eur"]) == usd[dt.date.fromisoformat(row["rate_date"])]
-
-
-# ---------------------------------------------------------------- the URL itself
-
-
-@pytest.mark.parametrize(
-    ("category", "expected"),
-    [
-        ("women's clothing", "https://api.test/products/category/women%27s%20clothing"),
-        ("men's clothing", "https://api.test/products/category/men%27s%20clothing"),
-        ("jewelery", "https://api.test/products/category/jewelery"),
-        ("a/b?c#d", "https://api.test/products/category/a%2Fb%3Fc%23d"),
-        ("électronique", "https://api.test/products/category/%C3%A9lectronique"),
-    ],
-)
-def test_category_products_url_quotes_the_whole_category(category, expected):
-    url = category_products_url("https://api.test", category)
-    assert url == expected
-    assert unquote(url.rsplit("/", 1)[1]) == category

@@ -1,16 +1,13 @@
-"""The written answers (answers/*.md) and the code behind them (changing_data, 03_changing_data).
+"""The simulated week loaded with MERGE (changing_data.loader), day by day, against plain Python.
 
-The links of the answers must lead somewhere, and each answer must open with its paragraph. The
-type-2 history, the fact rows and the revenue of the simulated week are compared with expected
-values computed here in plain Python from the simulated source, not with the SQL that built them.
+The type-2 history, the fact rows and the revenue of the week are compared with expected values
+computed here from the simulated source, not with the SQL that built them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -18,119 +15,15 @@ import pytest
 from pricing_pipeline import changing_data as cd
 from pricing_pipeline.warehouse.connection import content_hash
 from pricing_pipeline.warehouse.data_tests import DataTestError
-from tests.support.paths import PROJECT_ROOT
+from tests.support.changing_week import DEFAULT_WEEK, history_rows, loaded, week_products
 
-ANSWERS = PROJECT_ROOT / "answers"
-ANSWER_FILES = sorted(ANSWERS.glob("0*.md"))
-MARKDOWN_FILES = sorted(ANSWERS.glob("*.md"))
-LINK = re.compile(r"(?<!!)\[(?:[^\]]*)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
-FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
-INLINE_CODE = re.compile(r"`[^`\n]*`")
-
-# The notebook's default week; other seeds and lengths check that nothing depends on its luck.
-DEFAULT_WEEK = ("2024-02-12", 7, 2)
+# Other seeds and lengths than the notebook's check that nothing depends on its luck.
 WEEKS = [DEFAULT_WEEK, ("2024-02-12", 9, 5), ("2023-12-28", 6, 11)]
-
-
-# ---------------------------------------------------------------- the answers as documents
-
-
-def prose(text: str) -> str:
-    """The markdown without code blocks or inline code, where links cannot be."""
-    return INLINE_CODE.sub("", FENCE.sub("", text))
-
-
-def github_slug(heading: str) -> str:
-    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
-    text = re.sub(r"[`*_]|\[([^\]]*)\]\([^)]*\)", r"\1", heading.strip()).lower()
-    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
-
-
-def anchors(path: Path) -> set[str]:
-    headings = re.findall(r"^#{1,6}\s+(.+?)\s*#*\s*$", FENCE.sub("", path.read_text(encoding="utf-8")), re.MULTILINE)
-    return {github_slug(heading) for heading in headings}
-
-
-def relative_links(path: Path) -> list[str]:
-    links = LINK.findall(prose(path.read_text(encoding="utf-8")))
-    return [link for link in links if not re.match(r"^[a-z][a-z0-9+.-]*:", link)]
-
-
-def test_the_answers_are_there():
-    names = {path.name for path in MARKDOWN_FILES}
-    assert {"README.md", "01_keeping_sales_data_current.md", "02_changing_source_data.md"} <= names
-
-
-def test_the_index_links_every_answer_and_the_faults_file():
-    links = set(relative_links(ANSWERS / "README.md"))
-    assert {path.name for path in ANSWER_FILES} | {"faults.md"} <= links
-
-
-@pytest.mark.parametrize("path", MARKDOWN_FILES, ids=lambda p: p.name)
-def test_every_relative_link_resolves(path):
-    links = relative_links(path)
-    assert links or path.name == "faults.md", f"{path.name} links to nothing in the repository"
-    broken = []
-    for link in links:
-        target_text, _, anchor = link.partition("#")
-        target = (path.parent / target_text).resolve() if target_text else path
-        if not target.exists():
-            broken.append(f"{link}: no such file")
-        elif PROJECT_ROOT not in target.parents and target != PROJECT_ROOT:
-            broken.append(f"{link}: outside the repository")
-        elif anchor and target.suffix != ".md":
-            broken.append(f"{link}: an anchor into a non-markdown file cannot be checked")
-        elif anchor and anchor not in anchors(target):
-            broken.append(f"{link}: no heading '#{anchor}' in {target.name}")
-    assert not broken, f"{path.name}: " + "; ".join(broken)
-
-
-# The opening paragraph is the answer a reviewer reads in half a minute: long enough to answer the
-# question on its own, short enough to be read at once (the case asks for about 120 words).
-OPENING_WORDS = (80, 130)
-
-
-def words_read(paragraph: str) -> int:
-    """Words as a reader sees them: a link counts as its text, not its target."""
-    return len(re.sub(r"(?<!!)\[([^\]]*)\]\([^)]*\)", r"\1", paragraph).split())
-
-
-@pytest.mark.parametrize("path", ANSWER_FILES, ids=lambda p: p.name)
-def test_each_answer_opens_with_its_paragraph(path):
-    blocks = [block.strip() for block in path.read_text(encoding="utf-8").split("\n\n") if block.strip()]
-    title, opening = blocks[0], blocks[1]
-    assert title.startswith("# ") and "\n" not in title, "an answer starts with its title line"
-    assert not re.match(r"^(#|[*-] |\d+\. |```|\||>)", opening), (
-        f"the opening block is not a paragraph: {opening[:60]!r}"
-    )
-    low, high = OPENING_WORDS
-    words = words_read(opening)
-    assert words >= low, f"the opening paragraph ({words} words) must answer the question on its own"
-    assert words <= high, f"the opening paragraph has {words} words; at most {high}, the rest goes below it"
-
-
-@pytest.mark.parametrize("path", ANSWER_FILES, ids=lambda p: p.name)
-def test_each_answer_has_a_diagram_and_says_what_implements_it(path):
-    text = path.read_text(encoding="utf-8")
-    assert "```mermaid\n" in text
-    assert "## In this repository" in text
-    assert text.index("```mermaid") < text.index("## In this repository")
-
-
-# ---------------------------------------------------------------- the simulated week
 
 
 @pytest.fixture(scope="module")
 def products() -> pd.DataFrame:
-    return cd.recorded_products(dt.date(2024, 2, 12), dt.date(2024, 2, 13))
-
-
-def loaded(products, week, lookback_days=1):
-    start_date, days, seed = week
-    source = cd.simulate_source(products, start_date, days, seed)
-    con = cd.open_database()
-    log = cd.run_days(con, source, lookback_days)
-    return source, con, log
+    return week_products()
 
 
 @pytest.fixture(scope="module", params=WEEKS, ids=lambda w: f"{w[0]}+{w[1]}d-seed{w[2]}")
@@ -162,14 +55,6 @@ def expected_history(source: cd.SourceSystem) -> list[tuple]:
                 open_versions[product_id] = {"id": product_id, "from": day, "state": wanted}
     rows = closed + [{**version, "to": cd.OPEN_END} for version in open_versions.values()]
     return sorted((v["id"], v["from"], v["to"], v["to"] == cd.OPEN_END, v["state"][2], v["state"][1]) for v in rows)
-
-
-def history_rows(con) -> list[tuple]:
-    return sorted(
-        con.execute(
-            "SELECT product_id, valid_from, valid_to, is_current, listed, price_usd FROM marts.dim_products_history"
-        ).fetchall()
-    )
 
 
 def test_history_equals_a_replay_of_the_listings_by_hand(week):
@@ -352,39 +237,5 @@ def test_a_return_without_its_sale_rolls_the_day_back(products):
         with pytest.raises(DataTestError, match="fct_sales_returns_link_to_their_sale"):
             cd.load_day(con, broken, source.days[-1])
         assert content_hash(con, cd.TABLES) == before
-    finally:
-        con.close()
-
-
-def test_a_week_too_short_for_the_story_is_refused():
-    with pytest.raises(ValueError, match="at least 6 days"):
-        cd.week_days("2024-02-12", 5)
-
-
-def test_the_example_rows_of_answer_2_are_those_of_the_notebooks_week(products):
-    """The table in answers/02 quotes the default week of 03_changing_data.ipynb: it must stay true."""
-    text = (ANSWERS / "02_changing_source_data.md").read_text(encoding="utf-8")
-    for quoted in (
-        "| 17, 2024-02-12 | 02-12 → 02-14, not current | listed at 39.99 |",
-        "| 17, 2024-02-14 | 02-14 → 9999-12-31, current | listed at 34.99 |",
-        "| S-1002-1 | 02-13 | sale, 1 × 39.99 |",
-        "| R-1002-1 | 02-17 | return of order 1002 line 1, −1 × 39.99 (the price paid) |",
-    ):
-        assert quoted in text
-    _, con, _ = loaded(products, DEFAULT_WEEK)
-    try:
-        history = [row for row in history_rows(con) if row[0] == 17]
-        assert history == [
-            (17, dt.date(2024, 2, 12), dt.date(2024, 2, 14), False, True, Decimal("39.99")),
-            (17, dt.date(2024, 2, 14), cd.OPEN_END, True, True, Decimal("34.99")),
-        ]
-        facts = con.execute(
-            "SELECT event_id, event_type, order_id, line_no, event_date, quantity, unit_price_usd FROM marts.fct_sales "
-            "WHERE event_id IN ('S-1002-1', 'R-1002-1') ORDER BY event_id DESC"
-        ).fetchall()
-        assert facts == [
-            ("S-1002-1", "sale", 1002, 1, dt.date(2024, 2, 13), 1, Decimal("39.99")),
-            ("R-1002-1", "return", 1002, 1, dt.date(2024, 2, 17), -1, Decimal("39.99")),
-        ]
     finally:
         con.close()

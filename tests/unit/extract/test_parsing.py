@@ -14,7 +14,6 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from pricing_pipeline.common.parameters import validate_parameters
 from pricing_pipeline.extract.ecb_history import read_ecb_history
 from pricing_pipeline.extract.parsing import (
     PRODUCT_COLUMNS,
@@ -23,37 +22,15 @@ from pricing_pipeline.extract.parsing import (
     parse_exchange_rates,
     parse_products,
 )
-from pricing_pipeline.extract.responses import RawResponse
+from tests.support.bodies import CATEGORY, PRODUCTS_BODY, RATES_REQUEST, params, products_response, rates_response
 from tests.support.ecb_reference import ecb_table
 from tests.support.paths import RECORDINGS
 
-CATEGORY = "women's clothing"
 RANGE_BODY = RECORDINGS / "frankfurter" / "2024-02-12..2024-02-13.json"
 DAY_BODIES = {
     "2024-02-12": RECORDINGS / "frankfurter" / "2024-02-12.json",
     "2024-02-13": RECORDINGS / "frankfurter" / "2024-02-13.json",
 }
-PRODUCTS_BODY = RECORDINGS / "fakestore" / "products_category_womens_clothing.json"
-RATES_REQUEST = "http://rates.test/2024-02-12..2024-02-13"
-PRODUCTS_REQUEST = "http://store.test/products/category/women%27s%20clothing"
-
-
-def params(start: str = "2024-02-12", end: str = "2024-02-13", source: str = "recorded"):
-    return validate_parameters(start, end, CATEGORY, source, "t", today=dt.date(2024, 12, 31))
-
-
-def rates_response(body: bytes | str, request: str = RATES_REQUEST, media_type: str = "json") -> RawResponse:
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-    return RawResponse("exchange_rates", request, body, media_type, "recorded", None)
-
-
-def products_response(body: bytes | str | list, request: str = PRODUCTS_REQUEST) -> RawResponse:
-    if isinstance(body, list):
-        body = json.dumps(body)
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-    return RawResponse("products", request, body, "json", "recorded", None)
 
 
 def as_published(frame: pd.DataFrame) -> list[tuple]:

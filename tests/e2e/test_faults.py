@@ -9,7 +9,9 @@ Each faulty run is a live run of another day, DAY (2024-02-14), against src/pric
 copy of it: a successful run would add DAY's rows, so "hash unchanged" proves that a failed run
 loaded nothing. The main cases run end to end through scripts/run_pipeline.py (a Jupyter kernel per
 notebook); the long tail of invalid bodies runs notebook 01's steps in-process, against the same
-server and warehouse copy. answers/faults.md tabulates the cases.
+server and warehouse copy. The HTTP client's own details (Retry-After, statuses, TLS) are tested
+in-process, without a pipeline run, in tests/unit/extract/test_http.py. answers/faults.md tabulates
+the cases; the server's set-up is tests/support/fault_api.py.
 """
 
 from __future__ import annotations
@@ -21,41 +23,35 @@ import json
 import os
 import shutil
 import signal
-import socket
-import ssl
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-import requests
-import urllib3
-from urllib3.exceptions import MaxRetryError
 
-from pricing_pipeline.common.parameters import ParameterError, validate_parameters
+from pricing_pipeline.common.parameters import validate_parameters
 from pricing_pipeline.common.paths import RunPaths
-from pricing_pipeline.extract import http as http_client
-from pricing_pipeline.extract.ecb_history import read_ecb_history
-from pricing_pipeline.extract.http import http_get, http_session
+from pricing_pipeline.extract.http import http_session
 from pricing_pipeline.extract.landing import land_response, load_landed
 from pricing_pipeline.extract.parsing import BodyError, parse_exchange_rates, parse_products
-from pricing_pipeline.extract.responses import SourceError
 from pricing_pipeline.extract.sources import fetch_exchange_rates, fetch_products
 from pricing_pipeline.testing.fake_api import Drop, FaultServer, Hang, Respond, Truncate
+from tests.support.fault_api import (
+    CATEGORY,
+    DAY,
+    PRODUCTS_BODY,
+    PRODUCTS_PATH,
+    RATES,
+    RATES_BODY,
+    RATES_PATH,
+    RETRIES,
+    fault_env,
+    good_server,
+)
 from tests.support.paths import PROJECT_ROOT, RUNNER
 from tests.support.warehouse_queries import query, warehouse_hash
 
-DAY = "2024-02-14"  # the faulty runs' day: not in the baseline warehouse
-CATEGORY = "women's clothing"
-RATES_PATH = f"/frankfurter/{DAY}..{DAY}"
-PRODUCTS_PATH = f"/fakestore/products/category/{quote(CATEGORY, safe='')}"
-PRODUCTS_BODY = (
-    PROJECT_ROOT / "data" / "recorded" / "fakestore" / "products_category_womens_clothing.json"
-).read_bytes()
-RETRIES = 3  # PIPELINE_HTTP_RETRIES in these tests: 4 attempts in all
 RUN_TIMEOUT = 300  # seconds a subprocess run may take before the test fails (never reached when healthy)
 TABLE_KEYS = {
     "staging.exchange_rates": "rate_date, currency",
@@ -68,36 +64,8 @@ TABLE_KEYS = {
 # ---------------------------------------------------------------- bodies, environment, helpers
 
 
-def _rates_body_of(day: str) -> dict:
-    """Frankfurter's range body for one day, with the ECB's figures of that day."""
-    params = validate_parameters(day, day, CATEGORY, "offline", "bodies")
-    frame = parse_exchange_rates(read_ecb_history(params.start_date, params.end_date), params)
-    rates = {row.currency: float(row.rate) for row in frame.itertuples()}
-    return {"amount": 1.0, "base": "EUR", "start_date": day, "end_date": day, "rates": {day: rates}}
-
-
-RATES = _rates_body_of(DAY)
-RATES_BODY = json.dumps(RATES).encode()
-
-
 def _products() -> list[dict]:
     return json.loads(PRODUCTS_BODY)
-
-
-def fault_env(server: FaultServer, **overrides: str) -> dict[str, str]:
-    env = {
-        "FRANKFURTER_BASE_URL": f"{server.url}/frankfurter",
-        "FAKESTORE_BASE_URL": f"{server.url}/fakestore",
-        "PIPELINE_HTTP_TIMEOUT": "1",
-        "PIPELINE_HTTP_CONNECT_TIMEOUT": "1",
-        "PIPELINE_HTTP_BACKOFF": "0.05",
-        "PIPELINE_HTTP_RETRIES": str(RETRIES),
-        "PIPELINE_HTTP_RETRY_AFTER_MAX": "3",
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
-    }
-    env.update(overrides)
-    return env
 
 
 def runner_command(data_dir: Path, *args: str) -> list[str]:
@@ -123,10 +91,6 @@ def duplicate_keys(data_dir: Path) -> dict[str, int]:
         table: query(data_dir, f"SELECT count(*) - count(DISTINCT ({keys})) FROM {table}")[0][0]
         for table, keys in TABLE_KEYS.items()
     }
-
-
-def good_server() -> FaultServer:
-    return FaultServer({RATES_PATH: Respond(200, RATES_BODY), PRODUCTS_PATH: Respond(200, PRODUCTS_BODY)})
 
 
 def wait_for(condition, what: str, seconds: float = 120, process: subprocess.Popen | None = None) -> None:
@@ -214,21 +178,6 @@ def clean_day(baseline, tmp_path_factory) -> dict:
 def warehouse(baseline, data_dir) -> Path:
     """A data folder holding a copy of the baseline warehouse."""
     return _copy_warehouse(baseline[0], data_dir)
-
-
-@pytest.fixture
-def server():
-    fault_server = good_server()
-    yield fault_server
-    fault_server.stop()
-
-
-@pytest.fixture
-def fault_settings(server, monkeypatch):
-    """The fault environment for in-process fetches."""
-    for name, value in fault_env(server).items():
-        monkeypatch.setenv(name, value)
-    return server
 
 
 def assert_failed_cleanly(result, data_dir: Path, baseline_hash: str, *fragments: str) -> None:
@@ -565,168 +514,6 @@ def test_invalid_body_is_rejected_naming_field_and_record(case, fault_settings, 
     assert warehouse_hash(warehouse) == baseline[1]
 
 
-# ---------------------------------------------------------------- HTTP details, in-process
-
-
-def test_retry_after_is_honoured_before_the_next_attempt(fault_settings):
-    server = fault_settings
-    server.script(RATES_PATH, Respond(429, b"", {"Retry-After": "1"}))
-    started = time.monotonic()
-    response = http_get(http_session(), "exchange_rates", f"{server.url}{RATES_PATH}")
-    assert time.monotonic() - started >= 0.9  # a lower bound: the wait asked for was not skipped
-    assert (response.status, response.attempts, response.body) == (200, 2, RATES_BODY)
-    assert server.count(RATES_PATH) == 2
-
-
-def test_retry_after_longer_than_the_cap_is_not_waited_for(fault_settings):
-    server = fault_settings
-    server.script(RATES_PATH, *[Respond(429, b"quota", {"Retry-After": "3600"})] * 5)
-    started = time.monotonic()
-    with pytest.raises(SourceError) as error:
-        http_get(http_session(), "exchange_rates", f"{server.url}{RATES_PATH}")
-    assert time.monotonic() - started < 60  # generous: the point is not waiting an hour
-    message = str(error.value)
-    assert f"GET {server.url}{RATES_PATH} answered HTTP 429 after 1 attempt(s)" in message
-    assert "Retry-After asks for 3600 s, longer than the 3 s" in message
-    assert server.count(RATES_PATH) == 1
-
-
-def test_unreadable_retry_after_falls_back_to_backoff(fault_settings):
-    server = fault_settings
-    server.script(RATES_PATH, Respond(503, b"", {"Retry-After": "soon"}))
-    response = http_get(http_session(), "exchange_rates", f"{server.url}{RATES_PATH}")
-    assert (response.status, response.attempts) == (200, 2)
-
-
-def test_other_5xx_is_retried_and_counted(fault_settings):
-    server = fault_settings
-    server.script(RATES_PATH, *[Respond(502, b"bad gateway")] * 10)
-    with pytest.raises(SourceError, match=rf"HTTP 502 after {RETRIES + 1} attempt\(s\), retries exhausted"):
-        http_get(http_session(), "exchange_rates", f"{server.url}{RATES_PATH}")
-    assert server.count(RATES_PATH) == RETRIES + 1
-
-
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 413, 422])
-def test_client_errors_are_not_retried(status, fault_settings):
-    server = fault_settings
-    server.script(RATES_PATH, Respond(status, b"no", {"Retry-After": "1"}))
-    with pytest.raises(SourceError, match=rf"HTTP {status} after 1 attempt\(s\), not retried"):
-        http_get(http_session(), "exchange_rates", f"{server.url}{RATES_PATH}")
-    assert server.count(RATES_PATH) == 1
-
-
-def test_connection_refused_names_url_and_attempts(fault_settings):
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/frankfurter/{DAY}..{DAY}"
-    with pytest.raises(SourceError) as error:
-        http_get(http_session(), "exchange_rates", url)
-    message = str(error.value)
-    assert f"GET {url} failed after {RETRIES + 1} attempt(s), no HTTP status" in message
-    assert "Connection refused" in message
-
-
-def test_retries_and_timeouts_are_bounded(monkeypatch):
-    for name in (
-        "PIPELINE_HTTP_TIMEOUT",
-        "PIPELINE_HTTP_CONNECT_TIMEOUT",
-        "PIPELINE_HTTP_RETRIES",
-        "PIPELINE_HTTP_BACKOFF",
-        "PIPELINE_HTTP_RETRY_AFTER_MAX",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    session = http_session()
-    policy = session.retry_policy
-    assert isinstance(policy, http_client.RetryPolicy)
-    assert policy.retries == 3 and policy.backoff_max == 10 and policy.jitter > 0
-    assert 429 in policy.statuses and 503 in policy.statuses and 404 not in policy.statuses
-    tls_failure = requests.exceptions.SSLError(MaxRetryError(None, "https://x", urllib3.exceptions.SSLError("bad")))
-    assert not policy.retries_error(tls_failure)  # TLS errors are final at once
-    assert session.get_adapter("https://api.frankfurter.dev").max_retries.total == 0  # the policy is the only loop
-    assert http_client.http_timeout() == (5.0, 30.0)
-    assert session.verify is True
-    # (retries + 1) * (connect + read) + retries * longest pause: 4 * 35 + 3 * 60
-    assert http_client.http_time_bound() == 320
-    assert http_client.http_time_bound() < 600  # the runner's cell timeout, the last backstop
-
-
-@pytest.mark.parametrize(
-    ("name", "value"),
-    [
-        ("PIPELINE_HTTP_TIMEOUT", "abc"),
-        ("PIPELINE_HTTP_TIMEOUT", "0"),
-        ("PIPELINE_HTTP_RETRIES", "-1"),
-        ("PIPELINE_HTTP_RETRIES", "1000"),
-    ],
-)
-def test_unusable_http_setting_is_a_clear_error(name, value, monkeypatch):
-    monkeypatch.setenv(name, value)
-    with pytest.raises(SourceError, match=rf"{name}='{value}' is not usable; expected a number from"):
-        http_session()
-        http_client.http_timeout()
-
-
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
-def test_tls_certificate_is_verified(tmp_path, monkeypatch):
-    for name, value in {"PIPELINE_HTTP_TIMEOUT": "2", "PIPELINE_HTTP_RETRIES": "3", "NO_PROXY": "127.0.0.1"}.items():
-        monkeypatch.setenv(name, value)
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(10)
-    handshakes = []
-
-    def serve():
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            handshakes.append(1)
-            try:
-                with context.wrap_socket(conn, server_side=True) as tls:
-                    tls.recv(1024)
-            except (OSError, ssl.SSLError):
-                pass
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    url = f"https://127.0.0.1:{listener.getsockname()[1]}/v1/{DAY}..{DAY}"
-    try:
-        with pytest.raises(SourceError) as error:
-            http_get(http_session(), "exchange_rates", url)
-    finally:
-        listener.close()
-    message = str(error.value)
-    assert f"GET {url} failed after 1 attempt(s), no HTTP status" in message
-    assert "CERTIFICATE_VERIFY_FAILED" in message
-    assert len(handshakes) == 1  # a certificate failure is not retried
-
-
 # ---------------------------------------------------------------- 3. parameters
 
 
@@ -777,23 +564,6 @@ def test_bad_parameter_is_stopped_before_any_request(case, server, warehouse, ba
     assert server.total() == 0
     assert not (warehouse / "runs").exists()
     assert warehouse_hash(warehouse) == baseline[1]
-
-
-@pytest.mark.parametrize(
-    ("args", "fragment"),
-    [
-        (("2024-02-12", "2024-02-12", CATEGORY, "ftp"), "source='ftp' is unknown; accepted: recorded, live, offline"),
-        (("2024-02-12", "2024-02-12", "", "live"), "category is empty"),
-        (("20240212", "20240212", CATEGORY, "live"), "expected YYYY-MM-DD"),
-        (("2024-02-12", "2024-02-12", "a\nb", "live"), "expected printable text"),
-        (("2024-02-12", "2024-02-12", "Electronics", "live"), "category 'Electronics' is unknown; accepted: all"),
-    ],
-    ids=["unknown-source", "empty-category", "basic-date-form", "control-characters-in-category", "unknown-category"],
-)
-def test_notebook_parameters_are_checked_the_same_way(args, fragment):
-    # What notebooks 01 and 02 run first (open_run), whoever calls them.
-    with pytest.raises(ParameterError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
-        validate_parameters(*args)
 
 
 INJECTION = "x'); DROP TABLE products; --"
@@ -915,22 +685,3 @@ def test_live_run_leaves_the_recordings_alone(server, warehouse):
     result = run_live(warehouse, server, "no-recording")
     assert result.returncode == 0, result.stderr
     assert written() == before
-
-
-def test_duckdb_takes_the_memory_it_is_given(tmp_path, monkeypatch):
-    """PIPELINE_DUCKDB_MEMORY_GB bounds every warehouse connection (1.5 GiB unset); a value outside
-    its range is an error naming the variable, before the warehouse is opened."""
-    from pricing_pipeline.common.settings import SettingError
-    from pricing_pipeline.warehouse.connection import connect
-
-    def limit() -> str:
-        with connect(tmp_path / "w.duckdb") as con:
-            return con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-
-    monkeypatch.delenv("PIPELINE_DUCKDB_MEMORY_GB", raising=False)
-    unset = limit()
-    monkeypatch.setenv("PIPELINE_DUCKDB_MEMORY_GB", "0.5")
-    assert (unset, limit()) == ("1.5 GiB", "512.0 MiB")
-    monkeypatch.setenv("PIPELINE_DUCKDB_MEMORY_GB", "lots")
-    with pytest.raises(SettingError, match=r"PIPELINE_DUCKDB_MEMORY_GB='lots' is not usable; expected a number"):
-        limit()

@@ -1,4 +1,4 @@
-"""Issue 11, end to end through the command line: a damaged warehouse, a full disk, a data folder
+"""Recovery, end to end through the command line: a damaged warehouse, a full disk, a data folder
 that cannot be written, and scheduled runs next to the committed files.
 
 Each failure must end in a few lines on stderr (what failed, the warehouse's state, the record,
@@ -58,9 +58,12 @@ def full_hash(warehouse: Path) -> str:
 
 
 def assert_short_failure(result: subprocess.CompletedProcess, *fragments: str) -> dict[str, str]:
-    """Exit 1, a few lines, no traceback; returns the labelled lines (warehouse, record, next, ...)."""
+    """Exit 1, a few lines after the steps' progress lines, no traceback; returns the labelled lines
+    (warehouse, record, next, ...)."""
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
+    while lines and lines[0].startswith("step "):
+        lines.pop(0)
     assert len(lines) <= MAX_LINES, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     assert "FAILED" in lines[0]
@@ -99,7 +102,7 @@ def test_damaged_warehouse_fails_in_a_few_lines_and_restore_brings_back_the_back
     warehouse = data_dir / "warehouse.duckdb"
     expected = full_hash(warehouse)  # the content the backup of "before" must give back
     with open(warehouse, "r+b") as handle:
-        handle.write(b"\xab" * 8192)  # the first 8 KiB overwritten, as in the issue
+        handle.write(b"\xab" * 8192)  # the first 8 KiB overwritten: the file no longer opens
     damaged = hashlib.sha256(warehouse.read_bytes()).hexdigest()
 
     result = run(data_dir, "--date", "2024-02-13", "--run-id", "after")
@@ -160,7 +163,7 @@ def test_backup_on_a_full_disk_says_the_data_is_loaded_and_the_partial_backup_re
 
 
 def test_data_folder_on_a_full_disk_ends_in_an_accurate_short_message(tmp_path):
-    # The issue's case: the whole data folder on a 4 MiB filesystem. Where the disk fills depends on
+    # The whole data folder on a 4 MiB filesystem. Where the disk fills depends on
     # file sizes, so the test checks that the message matches what is in the warehouse afterwards.
     with tmpfs(tmp_path / "disk", "4m") as disk:
         data = disk / "data"

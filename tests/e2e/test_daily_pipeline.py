@@ -7,8 +7,10 @@ the package's parser.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -98,6 +100,51 @@ def test_range_crossing_a_year_end(data_dir):
     # Every EUR price is the USD price over the day's rate, half-up to the cent.
     for usd, eur, rate in query(data_dir, "SELECT price_usd, price_eur, usd_per_eur FROM marts.products_eur"):
         assert eur == (usd / rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def test_a_run_in_a_log_shows_each_step_on_stderr_and_keeps_stdout_for_the_summary(data_dir):
+    result = run(data_dir, "--date", "2024-02-13", "--run-id", "logged")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert all(re.fullmatch(r"step \S.*: \d+\.\d s", line) for line in lines), result.stderr
+    steps = [line.split(":")[0].removeprefix("step ") for line in lines]
+    assert steps[:3] == ["papermill", "notebooks/01_extract.ipynb", "notebooks/02_transform.ipynb"]
+    assert {"reconciliation", "run log", "backup"} <= set(steps)
+    assert result.stdout.startswith("run logged succeeded: 2024-02-13..2024-02-13")
+    assert "step " not in result.stdout
+    executed = (data_dir / "runs" / "logged" / "01_extract.ipynb").read_text(encoding="utf-8")
+    assert "step notebooks" not in executed and "cell/s" not in executed
+    quiet = run(data_dir, "--date", "2024-02-13", "--run-id", "quiet", "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
+
+
+def test_a_run_on_a_terminal_shows_papermills_bar_per_notebook_on_stderr(data_dir):
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    terminal, stderr = pty.openpty()
+    fcntl.ioctl(stderr, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # tqdm draws to the width
+    command = [sys.executable, str(RUNNER), "--source", "offline", "--data-dir", str(data_dir), "--date", "2024-02-13"]
+    with subprocess.Popen([*command, "--run-id", "seen"], stdout=subprocess.PIPE, stderr=stderr, text=True) as runner:
+        os.close(stderr)
+        shown = b""
+        with contextlib.suppress(OSError):  # the terminal closes with the runner
+            while chunk := os.read(terminal, 4096):
+                shown += chunk
+        stdout = runner.stdout.read()
+    os.close(terminal)
+    assert runner.returncode == 0, shown.decode()
+    shown = shown.decode()
+    for name in ("01_extract", "02_transform"):
+        assert re.search(rf"notebooks/{name}.ipynb: 100%\|.*\| (\d+)/\1 \[", shown), shown
+    assert "step notebooks/" not in shown  # a bar shows the notebook's time: no line repeats it
+    assert re.search(r"^step backup: \d+\.\d s", shown, re.MULTILINE), shown
+    assert stdout.startswith("run seen succeeded:") and "cell/s" not in stdout
+    executed = (data_dir / "runs" / "seen" / "02_transform.ipynb").read_text(encoding="utf-8")
+    assert "cell/s" not in executed
 
 
 def test_a_day_run_twice_changes_nothing(data_dir):
@@ -273,24 +320,3 @@ def test_reconciliation_reuses_the_extracts_parse_of_a_byte_identical_body(data_
         checks = reconcile.reconcile_with_source(params, data_dir)
         assert checks["agrees"].all() and len(checks) == 4
     assert len(parsed) == 1 and parsed[0][0].body == body + b" "
-
-
-def test_kernels_load_exactly_their_notebooks_import_statements():
-    """The imports a kernel runs ahead (runner.notebooks.import_lines, read as plain JSON) are those
-    nbformat and ast find in the notebook's code cells, parameters cell aside."""
-    import ast
-
-    import nbformat
-
-    from pricing_pipeline.runner.notebooks import NOTEBOOKS_DIR, import_lines
-    from pricing_pipeline.runner.pipeline import NOTEBOOKS
-
-    for name in NOTEBOOKS:
-        expected = []
-        for cell in nbformat.read(NOTEBOOKS_DIR / name, as_version=4).cells:
-            if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
-                for node in ast.parse(cell.source).body:
-                    if isinstance(node, (ast.Import, ast.ImportFrom)):
-                        expected.append(ast.unparse(node))
-        assert expected, name
-        assert [ast.unparse(ast.parse(line)) for line in import_lines(NOTEBOOKS_DIR / name)] == expected

@@ -1,7 +1,7 @@
 """EUR prices in cents: marts.products_eur against an independent computation from the ECB figures.
 
 Expected values: Decimal(price_usd) / Decimal(USD per EUR), quantized to 0.01 with ROUND_HALF_UP,
-the rate read from the ECB history file with the csv module (tests/ecb_reference.py). A second
+the rate read from the ECB history file with the csv module (tests/support/ecb_reference.py). A second
 method checks the same cents without any division: c is price/rate rounded half-up iff
 (c - 1/2) * rate <= price < (c + 1/2) * rate.
 """

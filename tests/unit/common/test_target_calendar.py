@@ -1,6 +1,6 @@
 """The TARGET calendar against the ECB history file, and the rate date a run uses on closed days.
 
-The file is read with the csv module (tests/ecb_reference.py, not the package's parser): a day is a
+The file is read with the csv module (tests/support/ecb_reference.py, not the package's parser): a day is a
 TARGET working day iff the ECB published rates for it.
 """
 

@@ -2,7 +2,7 @@
 same message for every body that path rejects.
 
 The expected frames come from the record-by-record path (exact decimals, one check per field),
-which tests/test_parsing.py checks against the bodies themselves; here the bulk path must agree
+which tests/unit/extract/test_parsing.py checks against the bodies themselves; here the bulk path must agree
 with it exactly, or step aside (None) so that it reports.
 """
 
@@ -17,7 +17,7 @@ import pytest
 from pricing_pipeline.extract import bulk_products, parsing
 from pricing_pipeline.extract.bulk_products import plain_numbers, products_in_bulk
 from pricing_pipeline.extract.parsing import BodyError, parse_products
-from tests.test_parsing import CATEGORY, PRODUCTS_BODY, params, products_response
+from tests.support.bodies import CATEGORY, PRODUCTS_BODY, params, products_response
 
 
 def record(product_id: int, **changes) -> dict:
@@ -70,8 +70,8 @@ def test_large_bodies_take_the_bulk_path(tmp_path, monkeypatch):
     assert len(calls) == 1 and len(frame) == len(edge_records())
 
 
-# Bodies the record-by-record path rejects, each with what it says (tests/test_parsing.py and
-# tests/test_faults.py check the wording; here only that bulk leaves it unchanged).
+# Bodies the record-by-record path rejects, each with what it says (tests/unit/extract/test_parsing.py
+# and tests/e2e/test_faults.py check the wording; here only that bulk leaves it unchanged).
 def _bodies() -> dict[str, bytes]:
     def of(*changed: dict, raw: str | None = None) -> bytes:
         records = [record(1), record(2), *changed]
