@@ -75,6 +75,28 @@ def check_rates_held(con: duckdb.DuckDBPyConnection, cart_days: list) -> None:
         )
 
 
+def sales_views(
+    con: duckdb.DuckDBPyConnection,
+    params: RunParameters,
+    window: SalesWindow,
+    cart_lines: CartLines,
+    catalogue_categories: list[str],
+) -> dict[str, pd.DataFrame | duckdb.DuckDBPyRelation]:
+    """Every view the sales models (and their data tests) read, by name."""
+    rate_days = pd.DataFrame(
+        {"day": [day for day in window.days], "rate_date": [last_target_day_on_or_before(day) for day in window.days]}
+    )
+    return {
+        "incoming_cart_lines": cart_lines,
+        "run_days": _days(params.days),
+        "run_category": pd.DataFrame(
+            {"category": pd.Series(sales_categories(con, params, window, catalogue_categories), dtype=object)}
+        ),
+        "sales_window": _days(window.days),
+        "sales_rate_days": rate_days.astype({"day": "datetime64[s]", "rate_date": "datetime64[s]"}),
+    }
+
+
 def load_sales(
     con: duckdb.DuckDBPyConnection,
     params: RunParameters,
@@ -89,19 +111,7 @@ def load_sales(
         else list(cart_lines["cart_day"].unique())
     )
     check_rates_held(con, [pd.Timestamp(day).date() for day in cart_days])
-    rate_days = pd.DataFrame(
-        {"day": [day for day in window.days], "rate_date": [last_target_day_on_or_before(day) for day in window.days]}
-    )
-    views = {
-        "incoming_cart_lines": cart_lines,
-        "run_days": _days(params.days),
-        "run_category": pd.DataFrame(
-            {"category": pd.Series(sales_categories(con, params, window, catalogue_categories), dtype=object)}
-        ),
-        "sales_window": _days(window.days),
-        "sales_rate_days": rate_days.astype({"day": "datetime64[s]", "rate_date": "datetime64[s]"}),
-    }
-    with transaction(con, views):
+    with transaction(con, sales_views(con, params, window, cart_lines, catalogue_categories)):
         for model in SALES_MODELS:
             con.execute(sql_text(model))
         run_data_tests(con, None, SALES_MODELS, partitions_only=True)

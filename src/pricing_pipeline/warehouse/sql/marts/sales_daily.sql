@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS marts.sales_daily (
     net_usd        DECIMAL(18, 2) NOT NULL,
     gross_eur      DECIMAL(18, 2) NOT NULL,
     returns_eur    DECIMAL(18, 2) NOT NULL,
-    net_eur        DECIMAL(18, 2) NOT NULL
+    net_eur        DECIMAL(18, 2) NOT NULL,
+    PRIMARY KEY (basis, day, category)
 );
 
 DELETE FROM marts.sales_daily

@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS ops.sales_reconciliation (
     warehouse_lines BIGINT  NOT NULL,
     source_units    BIGINT  NOT NULL,
     warehouse_units BIGINT  NOT NULL,
-    agrees          BOOLEAN NOT NULL
+    agrees          BOOLEAN NOT NULL,
+    PRIMARY KEY (run_id, day)
 );
 
 DELETE FROM ops.sales_reconciliation

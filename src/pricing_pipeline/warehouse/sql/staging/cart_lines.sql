@@ -14,6 +14,9 @@ CREATE TABLE IF NOT EXISTS staging.cart_lines (
     user_id    INTEGER NOT NULL,
     quantity   INTEGER NOT NULL,
     category   VARCHAR NOT NULL
+    -- No PRIMARY KEY: the key (cart_id, product_id) is guaranteed by the data test declared in
+    -- cart_lines.yml, on each load's partition, as it would be in BigQuery. An index over every
+    -- cart of the history would be loaded and extended by every daily load.
 );
 
 DELETE FROM staging.cart_lines
