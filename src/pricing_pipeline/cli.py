@@ -57,8 +57,9 @@ RUN_DESCRIPTION = """\
 Run the pipeline for one day or a range of days: notebooks/01_extract.ipynb
 (rates, products and the sales' carts, landed as received), then
 notebooks/02_transform.ipynb (EUR prices, the sales priced, data tests, the
-top 5, the CSVs); then reconcile the warehouse with the source and back it up. A range is one execution of each notebook, so
-a year costs little more than a day. One run at a time per data folder.
+top 5, the CSVs); then reconcile the warehouse with the source and back it
+up. A range is one execution of each notebook, so a year costs little more
+than a day. One run at a time per data folder.
 
 While it runs, stderr shows the steps: on a terminal a progress bar per
 notebook, in a log one line per step with its duration
