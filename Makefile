@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed
 START ?= 2024-02-12
 END ?= 2024-02-13
 SOURCE ?= recorded
+# The sales of the recorded carts (data/recorded/fakestore/carts.json), every category, priced with
+# the ECB history file: their CSVs are published beside the case's.
+SALES_START ?= 2020-01-01
+SALES_END ?= 2020-03-02
 
 .PHONY: run test test-fast lint format lab notebooks bench lock clean
 
@@ -19,10 +23,12 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (pricing pipeline)" >/dev/null
 	touch $(STAMP)
 
-# The case's run; its CSVs (written to data/runs/<run id>/output/) are published to the committed
+# The case's run, then the recorded carts' run; their CSVs (written to data/runs/<run id>/output/) are published to the committed
 # data/output/. Scheduled runs never publish: they leave tracked files alone.
 run: $(STAMP)
 	$(BIN)/pricing-pipeline run --start $(START) --end $(END) --source $(SOURCE) --publish-outputs data/output
+	$(BIN)/pricing-pipeline run --start $(SALES_START) --end $(SALES_END) --category all --source offline \
+		--publish-sales-outputs data/output
 
 # The full suite, as CI runs it: unit tests, end-to-end runs, faults, Airflow, nbval on the notebooks.
 test: $(STAMP)

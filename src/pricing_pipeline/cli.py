@@ -24,6 +24,7 @@ from pricing_pipeline.runner.interrupts import Terminated, interruption, signal_
 from pricing_pipeline.runner.notebooks import DEFAULT_CELL_TIMEOUT
 from pricing_pipeline.runner.pipeline import run_pipeline
 from pricing_pipeline.runner.progress import Progress
+from pricing_pipeline.sales.window import DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS
 
 # Printing every day of a long backfill would bury the summary.
 MAX_DAYS_PRINTED = 14
@@ -66,10 +67,11 @@ src/pricing_pipeline/common/settings.py.
 
 RUN_DESCRIPTION = """\
 Run the pipeline for one day or a range of days: notebooks/01_extract.ipynb
-(rates and products, landed as received), then notebooks/02_transform.ipynb
-(EUR prices, data tests, the top 5, the CSVs); then reconcile the warehouse
-with the source and back it up. A range is one execution of each notebook, so
-a year costs little more than a day. One run at a time per data folder.
+(rates, products and the sales' carts, landed as received), then
+notebooks/02_transform.ipynb (EUR prices, the sales priced, data tests, the
+top 5, the CSVs); then reconcile the warehouse with the source and back it
+up. A range is one execution of each notebook, so a year costs little more
+than a day. One run at a time per data folder.
 
 While it runs, stderr shows the steps: on a terminal a progress bar per
 notebook, in a log one line per step with its duration
@@ -182,6 +184,21 @@ def add_run_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="after a successful run, also copy its CSVs (written to data/runs/<run id>/output/) to DIR; "
         "`make run` uses it to refresh the committed data/output/, scheduled runs do not",
     )
+    # Sales (Fake Store's carts) run with the products unless left out.
+    parser.add_argument("--no-sales", action="store_true", help="price the products only, without the sales (carts)")
+    parser.add_argument(
+        "--sales-lookback-days",
+        type=int,
+        default=DEFAULT_LOOKBACK_DAYS,
+        help=f"days before the run's first day whose carts are read again for late and changed carts "
+        f"(default {DEFAULT_LOOKBACK_DAYS}, at most {MAX_LOOKBACK_DAYS})",
+    )
+    parser.add_argument(
+        "--publish-sales-outputs",
+        metavar="DIR",
+        default="",
+        help="after a successful run, also copy its sales CSVs to DIR (`make run`, for the recorded carts)",
+    )
     return parser
 
 
@@ -290,6 +307,8 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
         )
     except (ParameterError, ValueError) as error:
         parser.error(str(error))
+    if not args.no_sales and not 0 <= args.sales_lookback_days <= MAX_LOOKBACK_DAYS:
+        parser.error(f"--sales-lookback-days {args.sales_lookback_days}: accepted 0 to {MAX_LOOKBACK_DAYS}")
     data_dir = resolve_data_dir(args.data_dir)
     try:
         state = run_pipeline(
@@ -300,6 +319,8 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
             reconciliation=not args.skip_reconciliation,
             backup_dir=args.backup_dir,
             publish_to=resolve_data_dir(args.publish_outputs) if args.publish_outputs else None,
+            sales_lookback_days=None if args.no_sales else args.sales_lookback_days,
+            publish_sales_to=resolve_data_dir(args.publish_sales_outputs) if args.publish_sales_outputs else None,
             progress=Progress.on(sys.stderr, quiet=args.quiet),
         )
     except PipelineFailed as failure:

@@ -20,6 +20,7 @@ from pytest_httpserver import HTTPServer
 
 from pricing_pipeline.common.categories import known_categories
 from pricing_pipeline.common.paths import RunPaths
+from tests.support.carts import CARTS_PATH, carts_query, serve_recorded_carts
 from tests.support.paths import PROJECT_ROOT, RECORDINGS, RUNNER
 from tests.support.prices_reference import csv_rows, expected_rows
 from tests.support.warehouse_queries import query
@@ -74,7 +75,8 @@ def category_runs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def all_live(tmp_path_factory):
-    """`all` on the case's days, live: the server answers the rates range and GET /products."""
+    """`all` on the case's days, live: the server answers the rates range, GET /products and the
+    carts of the sales."""
     server = HTTPServer(host="127.0.0.1", port=0)
     server.expect_request("/2024-02-12..2024-02-13", method="GET").respond_with_data(
         (RECORDINGS / "frankfurter" / "2024-02-12..2024-02-13.json").read_bytes(), content_type="application/json"
@@ -82,6 +84,7 @@ def all_live(tmp_path_factory):
     server.expect_request("/products", method="GET").respond_with_data(
         (RECORDINGS / "fakestore" / "products.json").read_bytes(), content_type="application/json"
     )
+    serve_recorded_carts(server)
     server.start()
     try:
         base = server.url_for("/").rstrip("/")
@@ -104,7 +107,7 @@ def all_live(tmp_path_factory):
             "all",
             env=env,
         )
-        yield data, result, [request.path for request, _ in server.log]
+        yield data, result, [request.full_path.rstrip("?") for request, _ in server.log]
     finally:
         server.clear()
         server.stop()
@@ -125,9 +128,16 @@ def test_each_category_has_its_own_top_5(category_runs):
     assert query(data, "SELECT count(*) FROM ops.reconciliation WHERE NOT agrees") == [(0,)]
 
 
-def test_all_live_makes_three_requests_one_for_the_whole_catalogue(all_live):
+def test_all_live_makes_one_request_per_source_one_for_the_whole_catalogue(all_live):
     _, _, requests = all_live
-    assert requests == ["/2024-02-12..2024-02-13", "/products", "/products"]
+    carts = f"{CARTS_PATH}?{carts_query('2024-02-12', '2024-02-13')}"  # the case's days and the default lookback
+    assert requests == [
+        "/2024-02-12..2024-02-13",  # 01_extract: the rates,
+        "/products",  # the whole catalogue,
+        carts,  # the carts;
+        "/products",  # the reconciliation's re-reads
+        carts,
+    ]
 
 
 def test_all_equals_the_four_categories_together(all_live, category_runs):

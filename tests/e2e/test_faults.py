@@ -38,6 +38,8 @@ from pricing_pipeline.extract.parsing import BodyError, parse_exchange_rates, pa
 from pricing_pipeline.extract.sources import fetch_exchange_rates, fetch_products
 from pricing_pipeline.testing.fake_api import Drop, FaultServer, Hang, Respond, Truncate
 from tests.support.fault_api import (
+    CARTS_BODY,
+    CARTS_REQUEST,
     CATEGORY,
     DAY,
     PRODUCTS_BODY,
@@ -521,17 +523,17 @@ FUTURE = (dt.date.today() + dt.timedelta(days=30)).isoformat()
 BAD_PARAMETERS = {
     "impossible-date": (
         ["--date", "2024-02-30"],
-        "start_date='2024-02-30' is not a calendar date; expected YYYY-MM-DD",
+        "--date='2024-02-30' is not a calendar date; expected YYYY-MM-DD",
     ),
     "week-date": (["--date", "2024-W07-3"], "is not a calendar date; expected YYYY-MM-DD"),
     "future-date": (
         ["--date", FUTURE],
-        f"start_date={FUTURE} is in the future; rates do not exist yet; accepted: 1999-01-04 up to today",
+        f"--date={FUTURE} is in the future; rates do not exist yet; accepted: 1999-01-04 up to today",
     ),
-    "before-1999-01-04": (["--date", "1998-12-31"], "start_date=1998-12-31 is before 1999-01-04"),
+    "before-1999-01-04": (["--date", "1998-12-31"], "--date=1998-12-31 is before 1999-01-04"),
     "end-before-start": (
         ["--start", "2024-02-13", "--end", "2024-02-12"],
-        "end_date=2024-02-12 is before start_date=2024-02-13",
+        "--end=2024-02-12 is before --start=2024-02-13",
     ),
     "unknown-source": (
         ["--source", "web", "--date", DAY],
@@ -576,13 +578,20 @@ def test_category_with_sql_is_only_data(warehouse, baseline):
     records = _products()
     for record in records:
         record["category"] = INJECTION
-    server = FaultServer({RATES_PATH: Respond(200, RATES_BODY), path: Respond(200, json.dumps(records).encode())})
+    server = FaultServer(
+        {
+            RATES_PATH: Respond(200, RATES_BODY),
+            path: Respond(200, json.dumps(records).encode()),
+            CARTS_REQUEST: Respond(200, CARTS_BODY),
+        }
+    )
     women = "SELECT * FROM marts.products_eur WHERE category = ? ORDER BY day, product_id"
     before = query(baseline[0], women, [CATEGORY])
     try:
         result = run_live(warehouse, server, "inject", "--category", "all")
         assert result.returncode == 0, result.stderr
-        assert server.count(path) >= 1 and server.total() == server.count(path) + server.count(RATES_PATH)
+        asked = server.count(path) + server.count(RATES_PATH) + server.count(CARTS_REQUEST)
+        assert server.count(path) >= 1 and server.total() == asked
     finally:
         server.stop()
     assert query(warehouse, women, [CATEGORY]) == before  # every table still there, nothing else touched

@@ -4,10 +4,11 @@ The server (pytest-httpserver) stands in for Frankfurter and Fake Store; the run
 subprocess with FRANKFURTER_BASE_URL and FAKESTORE_BASE_URL pointing at it, so the notebooks make
 real HTTP requests through requests/urllib3.
 
-The notebooks make exactly two requests: one rates request for the whole range and one products
-request. By default the runner then re-reads the products once more to reconcile the warehouse with
-the source (reconcile.reconcile_with_source, landed as "products_recheck"); --skip-reconciliation
-leaves the notebooks' two requests alone.
+The notebooks make exactly one request per source: one rates request for the whole range, one
+products request and one carts request (the sales: the range and its lookback window, answered from
+the recorded carts by tests/support/carts.py). By default the runner then re-reads the products and
+the carts once more each to reconcile the warehouse with the source (landed as "products_recheck"
+and "carts_recheck"); --skip-reconciliation leaves the notebooks' three requests alone.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pytest_httpserver import HTTPServer
 
 from pricing_pipeline.extract.ecb_history import ecb_history_zip
 from pricing_pipeline.extract.http import USER_AGENT
+from tests.support.carts import CARTS_PATH, carts_query, serve_recorded_carts
 from tests.support.paths import PROJECT_ROOT, RECORDINGS, RUNNER
 
 CATEGORY = "women's clothing"
@@ -43,6 +45,7 @@ def start_server(rates_path: str, rates_body: bytes) -> HTTPServer:
     server = HTTPServer(host="127.0.0.1", port=0)
     server.expect_request(rates_path, method="GET").respond_with_data(rates_body, content_type="application/json")
     server.expect_request(PRODUCTS_PATH, method="GET").respond_with_data(PRODUCTS_BODY, content_type="application/json")
+    serve_recorded_carts(server)
     server.start()
     return server
 
@@ -106,14 +109,17 @@ def test_live_run_succeeds(case_live):
     assert "top 5 on 2024-02-12" in result.stdout and "top 5 on 2024-02-13" in result.stdout
 
 
-def test_live_run_makes_two_requests_plus_the_reconciliation_re_read(case_live):
+def test_live_run_makes_one_request_per_source_plus_the_reconciliation_re_reads(case_live):
     data, _, requests, responses = case_live
-    assert [(r.method, r.path) for r in requests] == [
-        ("GET", "/2024-02-12..2024-02-13"),  # one rates request for the whole range
-        ("GET", PRODUCTS_PATH),  # the products of 01_extract
-        ("GET", PRODUCTS_PATH),  # the runner's reconciliation re-read, after the load
+    carts = carts_query("2024-02-12", "2024-02-13")  # the case's days and the default lookback
+    assert [(r.method, r.path, r.query_string.decode()) for r in requests] == [
+        ("GET", "/2024-02-12..2024-02-13", ""),  # one rates request for the whole range
+        ("GET", PRODUCTS_PATH, ""),  # the products of 01_extract
+        ("GET", CARTS_PATH, carts),  # the carts of 01_extract
+        ("GET", PRODUCTS_PATH, ""),  # the runner's reconciliation re-read, after the load
+        ("GET", CARTS_PATH, carts),  # the sales reconciliation's re-read
     ]
-    assert [response.status_code for response in responses] == [200, 200, 200]
+    assert [response.status_code for response in responses] == [200] * len(requests)
     assert all(r.headers.get("User-Agent") == USER_AGENT for r in requests)
     # Every request the server saw is a body the run landed, each under its own name, once.
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
@@ -123,19 +129,24 @@ def test_live_run_makes_two_requests_plus_the_reconciliation_re_read(case_live):
     assert [(name, origin) for name, origin, _ in landed] == [
         ("exchange_rates", "live"),
         ("products", "live"),
+        ("carts", "live"),
         ("products_recheck", "live"),
+        ("carts_recheck", "live"),
     ]
     assert [request.rsplit("/", 1)[1] for _, _, request in landed] == [
         "2024-02-12..2024-02-13",
         "women%27s%20clothing",
+        f"carts?{carts}",
         "women%27s%20clothing",
+        f"carts?{carts}",
     ]
 
 
 def test_live_run_sends_the_category_url_encoded(case_live):
     _, _, requests, _ = case_live
-    assert len(requests) >= 2
-    for products_request in requests[1:]:
+    products_requests = [r for r in requests if r.path.startswith("/products/")]
+    assert len(products_requests) == 2  # 01_extract's and the reconciliation's
+    for products_request in products_requests:
         raw_uri = products_request.environ["RAW_URI"]
         assert raw_uri == PRODUCTS_RAW_PATH
         assert "women%27s%20clothing" in raw_uri
@@ -162,7 +173,7 @@ def test_live_run_lands_the_bodies_as_received(case_live):
     assert meta["request"].endswith(PRODUCTS_RAW_PATH)
 
 
-# ---------------------------------------------------------------- a 5-day range is still 2 requests
+# ---------------------------------------------------------------- a 5-day range is still one request per source
 
 
 def frankfurter_range_body(start: dt.date, end: dt.date) -> tuple[bytes, dict[dt.date, Decimal]]:
@@ -190,8 +201,8 @@ def frankfurter_range_body(start: dt.date, end: dt.date) -> tuple[bytes, dict[dt
     return body.encode("utf-8"), usd
 
 
-def test_live_five_day_range_makes_exactly_two_requests(tmp_path):
-    # Without the reconciliation re-read, the whole run is the notebooks' two requests.
+def test_live_five_day_range_makes_one_request_per_source(tmp_path):
+    # Without the reconciliation's re-reads, the whole run is the notebooks' three requests.
     # Saturday 2024-02-10 .. Wednesday 2024-02-14: the rate in force on the 10th is Friday's, so the
     # one rates request is 2024-02-09..2024-02-14 (working days 09, 12, 13, 14).
     body, usd = frankfurter_range_body(dt.date(2024, 2, 9), dt.date(2024, 2, 14))
@@ -204,7 +215,11 @@ def test_live_five_day_range_makes_exactly_two_requests(tmp_path):
         server.clear()
         server.stop()
     assert result.returncode == 0, result.stderr[-3000:]
-    assert [r.path for r in requests] == ["/2024-02-09..2024-02-14", PRODUCTS_PATH]
+    assert [(r.path, r.query_string.decode()) for r in requests] == [
+        ("/2024-02-09..2024-02-14", ""),
+        (PRODUCTS_PATH, ""),
+        (CARTS_PATH, carts_query("2024-02-10", "2024-02-14")),  # the run's days and the default lookback
+    ]
 
     with open(tmp_path / "data" / "runs" / "x" / "output" / "products_eur.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))

@@ -266,12 +266,16 @@ def test_scheduled_runs_leave_every_tracked_file_alone(tmp_path):
 def test_a_day_like_the_case_published_elsewhere_does_not_touch_data_output(data_dir, tmp_path):
     # --publish-outputs writes only where it is told; the committed files keep their bytes.
     committed = {p.name: p.read_bytes() for p in (PROJECT_ROOT / "data" / "output").glob("*.csv")}
+    # It publishes the products' four CSVs; the sales CSVs committed beside them are
+    # --publish-sales-outputs' (`make run`'s carts run).
+    products = ["exchange_rates.csv", "product_prices.csv", "products_eur.csv", "top_products_daily.csv"]
     published = tmp_path / "published"
     result = run(data_dir, "--date", "2024-02-14", "--run-id", "pub", "--publish-outputs", str(published))
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in published.iterdir()) == sorted(committed)
-    for name in committed:
+    assert sorted(p.name for p in published.iterdir()) == products
+    for name in products:
         assert (published / name).read_bytes() == (data_dir / "runs" / "pub" / "output" / name).read_bytes()
+    for name in committed:
         assert (PROJECT_ROOT / "data" / "output" / name).read_bytes() == committed[name]
     assert "2024-02-14" in (published / "products_eur.csv").read_text(encoding="utf-8")
     assert dt.date(2024, 2, 14).isoformat() not in committed["products_eur.csv"].decode()
@@ -387,9 +391,11 @@ def test_incremental_backups_restore_the_warehouse_as_each_run_left_it(data_dir,
     # The landed bodies live in data/raw, mirrored by the backups: lost with the warehouse, they
     # come back with it, byte for byte as raw.responses recorded them.
     recorded = query(data_dir, "SELECT DISTINCT body_file, body_sha256 FROM raw.responses")
-    # first's bodies, and third's (its second run landed the same three bodies): the restore to
-    # first undid drift's and second's.
-    assert len(recorded) == 6
+    # first's bodies, and third's (its second run landed the same ones): the restore to first undid
+    # drift's and second's. A run lands its rates, its products and their re-read, and its carts
+    # and their re-read (the sales).
+    products_bodies, carts_bodies = 3, 2
+    assert len(recorded) == 2 * (products_bodies + carts_bodies)
     shutil.rmtree(data_dir / "raw")
     (data_dir / "warehouse.duckdb").unlink()
     restored = restore(data_dir)

@@ -37,3 +37,42 @@ def load_case(con) -> tuple[RunParameters, pd.DataFrame]:
     params, rates, products = case_inputs()
     load_run(con, params, rates, products)
     return params, products
+
+
+# Sales on the case's days, in Fake Store's cart format: the recorded carts are of 2020, and a
+# warehouse's sales models need a row in each partition a load writes for the data tests to break.
+CASE_CARTS = [
+    {
+        "id": 1,
+        "userId": 1,
+        "date": "2024-02-12T00:00:00.000Z",
+        "products": [{"productId": 18, "quantity": 2}, {"productId": 15, "quantity": 1}],
+        "__v": 0,
+    },
+    {
+        "id": 2,
+        "userId": 2,
+        "date": "2024-02-13T00:00:00.000Z",
+        "products": [{"productId": 20, "quantity": 3}],
+        "__v": 0,
+    },
+]
+
+
+def load_case_sales(con, params: RunParameters, products: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Book CASE_CARTS into the open warehouse con (which holds the case) as a run does, with the
+    default lookback; the views the sales models and their data tests read."""
+    import json
+
+    from pricing_pipeline.sales.extract import parse_carts
+    from pricing_pipeline.sales.load import load_sales, sales_views
+    from pricing_pipeline.sales.window import DEFAULT_LOOKBACK_DAYS, sales_window
+
+    window = sales_window(params, DEFAULT_LOOKBACK_DAYS)
+    catalogue = dict(zip(products["product_id"], products["category"], strict=True))
+    response = RawResponse("carts", "c", json.dumps(CASE_CARTS).encode(), "json", "recorded", None)
+    lines = parse_carts(response, window, catalogue, params.whole_catalogue)
+    categories = sorted(set(catalogue.values()))
+    views = sales_views(con, params, window, lines, categories)
+    load_sales(con, params, window, lines, categories)
+    return views

@@ -1,5 +1,6 @@
 """A faulty stand-in for both APIs (testing.fake_api), set up as the fault tests use it: one live day,
-DAY, its bodies, the environment that points the pipeline at the server, and a server that answers well.
+DAY, its bodies, the environment that points the pipeline at the server, and a server that answers well
+(the rates, the products and the carts of the sales, which every run reads by default).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pricing_pipeline.common.parameters import validate_parameters
 from pricing_pipeline.extract.ecb_history import read_ecb_history
 from pricing_pipeline.extract.parsing import parse_exchange_rates
 from pricing_pipeline.testing.fake_api import FaultServer, Respond
+from tests.support.carts import CARTS_PATH, carts_body, carts_query
 from tests.support.paths import RECORDINGS
 
 DAY = "2024-02-14"  # the faulty runs' day: not in the baseline warehouse
@@ -18,6 +20,9 @@ CATEGORY = "women's clothing"
 RATES_PATH = f"/frankfurter/{DAY}..{DAY}"
 PRODUCTS_PATH = f"/fakestore/products/category/{quote(CATEGORY, safe='')}"
 PRODUCTS_BODY = (RECORDINGS / "fakestore" / "products_category_womens_clothing.json").read_bytes()
+# DAY's carts request (DAY and the default lookback), as the FaultServer counts it: path and query.
+CARTS_REQUEST = f"/fakestore{CARTS_PATH}?{carts_query(DAY, DAY)}"
+CARTS_BODY = carts_body(carts_query(DAY, DAY))
 RETRIES = 3  # PIPELINE_HTTP_RETRIES in these tests: 4 attempts in all
 
 
@@ -50,4 +55,10 @@ def fault_env(server: FaultServer, **overrides: str) -> dict[str, str]:
 
 
 def good_server() -> FaultServer:
-    return FaultServer({RATES_PATH: Respond(200, RATES_BODY), PRODUCTS_PATH: Respond(200, PRODUCTS_BODY)})
+    return FaultServer(
+        {
+            RATES_PATH: Respond(200, RATES_BODY),
+            PRODUCTS_PATH: Respond(200, PRODUCTS_BODY),
+            CARTS_REQUEST: Respond(200, CARTS_BODY),
+        }
+    )

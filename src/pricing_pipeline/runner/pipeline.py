@@ -38,6 +38,7 @@ from pricing_pipeline.runner.notebooks import (
     started_kernels,
 )
 from pricing_pipeline.runner.progress import SILENT, Progress
+from pricing_pipeline.sales.window import DEFAULT_LOOKBACK_DAYS, SalesStep, sales_parameters
 from pricing_pipeline.warehouse.probes import load_count
 
 # The steps after the notebooks (reconcile, backup, ...) import pandas and DuckDB where they are
@@ -56,11 +57,16 @@ def run_pipeline(
     reconciliation: bool = True,
     backup_dir: str = "",
     publish_to: Path | None = None,
+    sales_lookback_days: int | None = DEFAULT_LOOKBACK_DAYS,
+    publish_sales_to: Path | None = None,
     progress: Progress = SILENT,
 ) -> RunState:
     """Run the steps in order, showing each on progress (the command line's stderr; nothing by
     default). On any failure raises PipelineFailed, whose report says what failed, the warehouse's
-    state, where the record is and what to do next."""
+    state, where the record is and what to do next.
+
+    sales_lookback_days: None leaves the sales (Fake Store's carts) out; else the days before the
+    run's first day whose carts are read again."""
     state = RunState(params, data_dir, dt.datetime.now(dt.UTC))
     backups = backup_root(data_dir, backup_dir)
     with contextlib.ExitStack() as held:
@@ -71,7 +77,10 @@ def run_pipeline(
             raise PipelineFailed(lock_failure(state, error)) from error
         # Read now, under the lock: after a failure, a higher count says this run's load committed.
         state.loads_before = load_count(state.paths.warehouse, params.run_id)
-        errors = _run_steps(state, backups, cell_timeout, log_output, notebooks, reconciliation, publish_to, progress)
+        sales = SalesStep(sales_lookback_days, publish_sales_to)
+        errors = _run_steps(
+            state, backups, cell_timeout, log_output, notebooks, reconciliation, publish_to, progress, sales
+        )
         if errors:
             if state.status == FAILED:
                 _remove_interim_files(state)
@@ -89,6 +98,7 @@ def _run_steps(
     reconciliation: bool,
     publish_to: Path | None,
     progress: Progress,
+    sales: SalesStep | None = None,
 ) -> list[StepError]:
     """The steps; returns what failed (the first failure first), never raises an Exception.
 
@@ -108,7 +118,7 @@ def _run_steps(
             with started_kernels(notebooks) as kernels:
                 run_notebooks(
                     paths.record,
-                    notebook_parameters(params, state.data_dir),
+                    {**notebook_parameters(params, state.data_dir), **sales_parameters(sales)},
                     notebooks,
                     kernels,
                     cell_timeout,
@@ -125,6 +135,12 @@ def _run_steps(
                     from pricing_pipeline.ops.reconciliation import reconcile_with_source
 
                     state.reconciliation = reconcile_with_source(params, state.data_dir)
+                if sales is not None and sales.enabled:
+                    step = ("reconciliation", "reconciliation of the sales with the source")
+                    with progress.step("sales reconciliation"):
+                        from pricing_pipeline.sales.reconciliation import reconcile_sales
+
+                        reconcile_sales(params, state.data_dir, sales.lookback_days)
             step = ("rows", "counting the run's rows in the warehouse")
             with progress.step("row counts"), connect(paths.warehouse) as con:
                 state.rows_written = rows_for_days(con, params)
@@ -177,6 +193,14 @@ def _run_steps(
                 state.published = publish_outputs(paths.output, publish_to)
         except Exception as error:
             return [StepError("publish", f"publishing the outputs to {publish_to}", error)]
+    if sales is not None and sales.publish_to is not None:
+        from pricing_pipeline.sales.outputs import publish_sales_outputs
+
+        try:
+            with progress.step("publish sales"):
+                state.published = [*(state.published or []), *publish_sales_outputs(paths.output, sales.publish_to)]
+        except Exception as error:
+            return [StepError("publish", f"publishing the sales outputs to {sales.publish_to}", error)]
     return errors
 
 

@@ -193,6 +193,20 @@ def ecb_rates_by_day() -> dict[str, dict[str, float]]:
     return by_day
 
 
+def recorded_carts(query: str) -> Respond:
+    """GET /carts?startdate=..&enddate=.. from the recorded carts, filtered as Fake Store filters."""
+    import datetime as dt
+    from urllib.parse import parse_qs
+
+    from pricing_pipeline.sales.extract import CARTS_RECORDING, carts_in_window
+    from pricing_pipeline.sales.window import SalesWindow
+
+    asked = {key: values[0] for key, values in parse_qs(query).items()}
+    start = dt.date.fromisoformat(asked.get("startdate", "1970-01-01"))
+    end = dt.date.fromisoformat(asked["enddate"]) - dt.timedelta(days=1)
+    return Respond(200, carts_in_window(CARTS_RECORDING.read_bytes(), SalesWindow(start, start, end)))
+
+
 def serve_ecb_and_recordings(rates_prefix: str = "/frankfurter", products_prefix: str = "/fakestore"):
     """A fallback answering Frankfurter's range endpoint from the ECB file and Fake Store's catalogue
     and category endpoints from the recordings, below the two prefixes (the base URLs a run is given)."""
@@ -218,6 +232,8 @@ def serve_ecb_and_recordings(rates_prefix: str = "/frankfurter", products_prefix
             return Respond(200, json.dumps(body).encode())
         if path == f"{products_prefix}/products":
             return Respond(200, recorded_products_body(ALL_CATEGORIES))
+        if path.startswith(f"{products_prefix}/carts?"):
+            return recorded_carts(raw_path.split("?", 1)[1])
         category_prefix = f"{products_prefix}/products/category/"
         if path.startswith(category_prefix):
             body = recorded_products_body(path.removeprefix(category_prefix))

@@ -2,7 +2,8 @@
 
 * Every generic test (unique, not_null, accepted_values) declared beside a model fails on data
   broken on purpose in a scratch copy of a real warehouse (constraints dropped, as BigQuery would
-  have them), in both modes, and all tests pass on the case's data and on the simulated week.
+  have them), in both modes, and all tests pass on the case's data (its products and sales) and on
+  the simulated week.
 * partitions_only=True reads only the rows of the load's partitions.
 * The declarations say what the DDL enforces (primary key, NOT NULL), model files follow one naming
   convention in both trees, every SQL file's header lists what it reads, and the models insert by
@@ -25,19 +26,27 @@ from sqlglot import exp
 from pricing_pipeline import changing_data as cd
 from pricing_pipeline.changing_data import LOAD_ORDER
 from pricing_pipeline.common.paths import SQL_DIR
+from pricing_pipeline.sales.load import SALES_MODELS, SALES_TESTS
 from pricing_pipeline.transform.load import MODELS, load_run, load_views
 from pricing_pipeline.warehouse import data_tests
 from pricing_pipeline.warehouse.connection import connect
 from pricing_pipeline.warehouse.data_tests import DataTestError, declaration, generic_tests, run_data_tests
 from pricing_pipeline.warehouse.partitions import run_views
-from tests.support.case_data import case_inputs
+from tests.support.case_data import case_inputs, load_case_sales
 
 CD_DIR = SQL_DIR / "changing_data"
 PIPELINE_TESTS = SQL_DIR / "tests"
 WEEK_TESTS = CD_DIR / "tests"
-# The other models of the pipeline's tree: the raw landing and the ops tables (runs, backups).
-OTHER_MODELS = ("raw/responses.sql", "ops/backups.sql", "ops/reconciliation.sql", "ops/run_log.sql")
-PIPELINE_MODELS = tuple(MODELS) + OTHER_MODELS
+# The other models of the pipeline's tree: the raw landing and the ops tables (runs, backups, the
+# reconciliations).
+OTHER_MODELS = (
+    "raw/responses.sql",
+    "ops/backups.sql",
+    "ops/reconciliation.sql",
+    "ops/run_log.sql",
+    "ops/sales_reconciliation.sql",
+)
+PIPELINE_MODELS = tuple(MODELS) + tuple(SALES_MODELS) + OTHER_MODELS
 # The week's load, in order.
 WEEK_MODELS = LOAD_ORDER
 WEEK_START, WEEK_DAYS, WEEK_SEED = "2024-02-12", 7, 2
@@ -52,7 +61,8 @@ def sql_text(tree: Path, model: str) -> str:
 
 
 def other_inputs(params) -> dict[str, pd.DataFrame]:
-    """The views from which the pipeline writes raw.responses, ops.backups, ops.reconciliation and ops.run_log."""
+    """The views from which the pipeline writes raw.responses, ops.backups, ops.reconciliation,
+    ops.run_log and ops.sales_reconciliation (with the sales' views: load_case_sales)."""
     return {
         "incoming_backup": pd.DataFrame(
             [{"backup": params.run_id, "kind": "full", "base": None, "created_at": "2024-02-14T06:01:00+00:00"}]
@@ -83,6 +93,7 @@ def other_inputs(params) -> dict[str, pd.DataFrame]:
                 }
             ]
         ),
+        "sales_reconciliation_run": pd.DataFrame([{"run_id": params.run_id}]),
         "incoming_run": pd.DataFrame(
             [
                 {
@@ -99,19 +110,28 @@ def other_inputs(params) -> dict[str, pd.DataFrame]:
     }
 
 
+def load_whole_case(con: duckdb.DuckDBPyConnection, loads: int = 1) -> dict[str, pd.DataFrame]:
+    """The case into con as runs load it (load_run, then its sales: load_case_sales), `loads` times,
+    then a row of each ops and raw table; the views of them all."""
+    params, rates, products = case_inputs()
+    for _ in range(loads):
+        load_run(con, params, rates, products)
+        sales = load_case_sales(con, params, products)
+    # The sales reconciliation re-reads the carts the load booked: they agree.
+    others = {**other_inputs(params), "source_cart_lines": sales["incoming_cart_lines"]}
+    for name, frame in {**sales, **others, "source_products": products}.items():
+        con.register(name, frame)
+    for model in OTHER_MODELS:
+        con.execute(sql_text(SQL_DIR, model))
+    return {**load_views(con, params, rates, products), **sales, **others}
+
+
 @pytest.fixture(scope="module")
 def case(tmp_path_factory):
-    """A warehouse file holding the case (load_run) and a row of each ops and raw table; its views."""
-    params, rates, products = case_inputs()
+    """A warehouse file holding the case, its sales and a row of each ops and raw table; its views."""
     path = tmp_path_factory.mktemp("case") / "warehouse.duckdb"
     with connect(path) as con:
-        load_run(con, params, rates, products)
-        others = other_inputs(params)
-        for name, frame in {**others, "source_products": products}.items():
-            con.register(name, frame)
-        for model in OTHER_MODELS:
-            con.execute(sql_text(SQL_DIR, model))
-        views = {**load_views(con, params, rates, products), **others}
+        views = load_whole_case(con)
     return path, views
 
 
@@ -170,6 +190,7 @@ def test_every_test_passes_on_the_case(case, tmp_path):
     with scratch(path, tmp_path, views) as con:
         whole = run_data_tests(con, PIPELINE_TESTS, PIPELINE_MODELS)
         partitions = run_data_tests(con, PIPELINE_TESTS, PIPELINE_MODELS, partitions_only=True)
+        sales = run_data_tests(con, SALES_TESTS)  # run by the sales load, not with every products load
     assert whole == partitions
     assert set(whole.values()) == {0}
     generic = {test.name for model in PIPELINE_MODELS for test in generic_tests(declaration(SQL_DIR / model))}
@@ -180,7 +201,11 @@ def test_every_test_passes_on_the_case(case, tmp_path):
         "marts_top_products_daily_accepted_values_rank",
         "marts_products_eur_not_null",
         "marts_products_eur_priced_with_rate_in_force",  # the singular tests run too
+        "marts_sales_lines_accepted_values_kind",
+        "ops_sales_reconciliation_unique",
     } <= set(whole)
+    assert set(sales.values()) == {0}
+    assert {test.stem for test in SALES_TESTS.glob("*.sql")} == set(sales)
 
 
 def test_every_test_passes_on_the_week(week, tmp_path):
@@ -528,7 +553,7 @@ def test_one_naming_convention_in_both_trees(tree, models):
         assert created == [relation], path
         assert declaration(path).model == relation
         relations.add(relation.replace(".", "_"))
-    for test in (tree / "tests").glob("*.sql"):
+    for test in (tree / "tests").rglob("*.sql"):  # tests/sales/ too
         assert any(test.stem.startswith(prefix + "_") for prefix in relations), test.name
 
 
@@ -605,22 +630,16 @@ def contents(con: duckdb.DuckDBPyConnection, tree: Path, models: tuple[str, ...]
 
 
 def test_models_insert_by_column_name_whatever_the_column_order(tmp_path):
-    params, rates, products = case_inputs()
     loaded = {}
     for layout in ("as created", "shuffled"):
         with connect(tmp_path / f"{layout}.duckdb") as con:
             if layout == "shuffled":
                 shuffled_tables(con, SQL_DIR, PIPELINE_MODELS)
-            load_run(con, params, rates, products)
-            load_run(con, params, rates, products)  # the MERGE's updates and the replaced days, too
-            for name, frame in other_inputs(params).items():
-                con.register(name, frame)
-            con.register("source_products", products)
-            for model in OTHER_MODELS:
-                con.execute(sql_text(SQL_DIR, model))
+            load_whole_case(con, loads=2)  # the MERGE's updates and the replaced days, too
             loaded[layout] = contents(con, SQL_DIR, PIPELINE_MODELS)
     assert loaded["shuffled"] == loaded["as created"]
     assert len(loaded["shuffled"]["marts.top_products_daily"]) == 10
+    assert len(loaded["shuffled"]["staging.cart_lines"]) == 3  # CASE_CARTS' lines
 
 
 def test_the_week_merges_by_column_name_whatever_the_column_order():

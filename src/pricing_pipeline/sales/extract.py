@@ -1,0 +1,131 @@
+"""The carts of a run's window: one request (GET /carts?startdate=..&enddate=..), whatever the
+window's length, then validated cart by cart.
+
+live      Fake Store over HTTP (extract/http.py: timeouts, bounded retries)
+recorded  data/recorded/fakestore/carts.json filtered by the request's dates, as the API filters
+offline   the same recording
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pandas as pd
+import requests
+
+from pricing_pipeline.common import settings
+from pricing_pipeline.common.paths import RECORDINGS_DIR
+from pricing_pipeline.extract.http import http_get, http_session
+from pricing_pipeline.extract.parsing import BodyError, _decode_json, _shown
+from pricing_pipeline.extract.recordings import read_recording
+from pricing_pipeline.extract.responses import RawResponse
+from pricing_pipeline.sales.window import SalesWindow
+
+CARTS = "carts"  # the landed body's name and the hand-off's
+CARTS_RECORDING = RECORDINGS_DIR / "fakestore" / "carts.json"
+CART_LINE_COLUMNS = ["cart_id", "user_id", "cart_day", "product_id", "quantity", "category"]
+ID_LIMIT = 2**31 - 1
+
+
+def carts_url(base_url: str, window: SalesWindow) -> str:
+    return f"{base_url}/carts?startdate={window.start.isoformat()}&enddate={window.request_end.isoformat()}"
+
+
+def cart_day(text: str) -> dt.date | None:
+    """The UTC day of a cart's date ("2020-03-02T00:00:00.000Z"), or None when it is no ISO date."""
+    if not isinstance(text, str) or len(text) < 10:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.date()
+
+
+def carts_in_window(body: bytes, window: SalesWindow) -> bytes:
+    """What the API answers for the window: the carts dated on or after startdate and before enddate
+    (UTC midnights), in the body's order, compact as it serves them."""
+    kept = [cart for cart in json.loads(body) if window.start <= cart_day(cart["date"]) < window.request_end]
+    return json.dumps(kept, separators=(",", ":")).encode()
+
+
+def fetch_carts(source: str, window: SalesWindow, session: requests.Session | None = None) -> RawResponse:
+    url = carts_url(settings.fakestore_base_url(), window)
+    if source == "live":
+        return http_get(session or http_session(), CARTS, url)
+    response = read_recording(CARTS, CARTS_RECORDING, url, carts_in_window(CARTS_RECORDING.read_bytes(), window))
+    return response if source == "recorded" else RawResponse(**{**response.__dict__, "origin": "offline"})
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_LIMIT
+
+
+def parse_carts(
+    response: RawResponse, window: SalesWindow, catalogue: dict[int, str], whole_catalogue: bool
+) -> pd.DataFrame:
+    """Tidy cart lines (cart_id, user_id, cart_day, product_id, quantity, category), validated.
+
+    catalogue maps the run's product ids to their category. With the whole catalogue, a product
+    it does not hold is an error; with one category, lines of other products belong to other
+    categories' runs and are left out (the run prices its category only).
+    """
+
+    def fail(where: str, problem: str) -> BodyError:
+        return BodyError(f"{response.request}: {where}: {problem}")
+
+    body = _decode_json(response)
+    if not isinstance(body, list):
+        raise fail("body", f"expected a list of carts, got {type(body).__name__}")
+    rows = []
+    first_index: dict[int, int] = {}
+    for index, cart in enumerate(body):
+        if not isinstance(cart, dict):
+            raise fail(f"cart {index}", f"expected an object, got {type(cart).__name__}")
+        where = f"cart {index} (id {_shown(cart.get('id'))})"
+        cart_id = cart.get("id")
+        if not _positive_int(cart_id):
+            raise fail(where, f"field 'id' is {_shown(cart_id)}; expected a positive integer")
+        if cart_id in first_index:
+            raise fail(where, f"field 'id' repeats the id of cart {first_index[cart_id]}; cart ids must be unique")
+        first_index[cart_id] = index
+        user_id = cart.get("userId")
+        if not _positive_int(user_id):
+            raise fail(where, f"field 'userId' is {_shown(user_id)}; expected a positive integer")
+        day = cart_day(cart.get("date"))
+        if day is None:
+            raise fail(where, f"field 'date' is {_shown(cart.get('date'))}; expected an ISO date-time")
+        if not window.start <= day <= window.end:
+            raise fail(
+                where, f"field 'date' is {day}, outside the request ({window.start} to before {window.request_end})"
+            )
+        lines = cart.get("products")
+        if not isinstance(lines, list):
+            raise fail(where, f"field 'products' is {_shown(lines)}; expected a list of lines")
+        seen: set[int] = set()
+        for number, line in enumerate(lines):
+            at = f"{where} line {number}"
+            if not isinstance(line, dict):
+                raise fail(at, f"expected an object, got {type(line).__name__}")
+            product_id, quantity = line.get("productId"), line.get("quantity")
+            if not _positive_int(product_id):
+                raise fail(at, f"field 'productId' is {_shown(product_id)}; expected a positive integer")
+            if not _positive_int(quantity):
+                raise fail(at, f"field 'quantity' is {_shown(quantity)}; expected a positive integer")
+            if product_id in seen:
+                raise fail(at, f"field 'productId' {product_id} is in the cart twice")
+            seen.add(product_id)
+            category = catalogue.get(product_id)
+            if category is None:
+                if whole_catalogue:
+                    raise fail(at, f"field 'productId' {product_id} is not in the catalogue")
+                continue
+            rows.append((cart_id, user_id, day, product_id, quantity, category))
+    frame = pd.DataFrame(rows, columns=CART_LINE_COLUMNS)
+    frame["cart_day"] = pd.to_datetime(frame["cart_day"])
+    frame = frame.astype({"cart_id": "int64", "user_id": "int64", "product_id": "int64", "quantity": "int64"})
+    return frame.sort_values(["cart_day", "cart_id", "product_id"], ignore_index=True)
