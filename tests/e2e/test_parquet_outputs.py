@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from pricing_pipeline.common.parameters import ParameterError, validate_parameters
+from pricing_pipeline.sales.outputs import SALES_OUTPUTS
 from pricing_pipeline.transform import outputs
 from tests.support.paths import PROJECT_ROOT, RUNNER
 
@@ -65,9 +66,11 @@ def cents(value) -> int:
 
 def test_the_run_writes_only_parquet_deliverables_and_publishes_them(parquet_run):
     written = sorted(path.name for path in (parquet_run / "runs" / "case" / "output").iterdir())
-    expected = sorted(name.replace(".csv", ".parquet") for name in outputs.OUTPUTS)
-    assert written == expected
-    assert sorted(path.name for path in (parquet_run.parent / "published").iterdir()) == expected
+    products = sorted(name.replace(".csv", ".parquet") for name in outputs.OUTPUTS)
+    sales = sorted(name.replace(".csv", ".parquet") for name in SALES_OUTPUTS)
+    assert written == sorted(products + sales)
+    # --publish-outputs publishes the products' deliverables; the sales' have their own option.
+    assert sorted(path.name for path in (parquet_run.parent / "published").iterdir()) == products
 
 
 def test_exchange_rates_read_back_equal_to_the_csv(parquet_run):
@@ -130,3 +133,44 @@ def test_an_unknown_output_format_is_refused_before_any_request():
         timeout=60,
     )
     assert result.returncode == 2 and "invalid choice: 'xml'" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def sales_parquet_run(tmp_path_factory) -> Path:
+    """The recorded carts' range, as `make run` runs it for the committed sales CSVs, in Parquet."""
+    data = tmp_path_factory.mktemp("sales_parquet") / "data"
+    command = [sys.executable, str(RUNNER), "--start", "2020-01-01", "--end", "2020-03-02", "--category", "all"]
+    command += ["--source", "offline", "--data-dir", str(data), "--run-id", "sales", "--output-format", "parquet"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return data / "runs" / "sales" / "output"
+
+
+def test_sales_lines_read_back_equal_to_the_committed_csv(sales_parquet_run):
+    rows, types = parquet_rows(sales_parquet_run / "sales_lines.parquet")
+    assert types["booked_day"] == ("DATE", None) and types["amount_eur"][0] == "DECIMAL"
+    expected = committed("sales_lines.csv")
+    assert len(rows) == len(expected) == 14
+    for row, line in zip(rows, expected, strict=True):
+        assert row["booked_day"] == dt.date.fromisoformat(line["booked_day"])
+        assert (row["cart_id"], row["product_id"], row["kind"]) == (
+            int(line["cart_id"]),
+            int(line["product_id"]),
+            line["kind"],
+        )
+        assert row["quantity"] == int(line["quantity"])
+        for column in ("price_usd", "amount_usd", "amount_eur"):
+            assert cents(row[column]) == cents(line[column]), (line, column)
+        assert Decimal(str(row["usd_per_eur"])) == Decimal(line["usd_per_eur"])
+
+
+def test_sales_amounts_in_every_currency_read_back_as_minor_units(sales_parquet_run):
+    rows, types = parquet_rows(sales_parquet_run / "sales_line_amounts.parquet")
+    assert "amount" not in types and types["amount_minor"][0] in ("INT_64", None)
+    expected = committed("sales_line_amounts.csv")
+    assert len(rows) == len(expected)
+    key = lambda r: (str(r["booked_day"]), int(r["cart_id"]), int(r["product_id"]), r["currency"])  # noqa: E731
+    for row, line in zip(sorted(rows, key=key), sorted(expected, key=key), strict=True):
+        decimals = 0 if line["currency"] in NO_DECIMALS else 2
+        assert row["minor_unit"] == decimals, line
+        assert row["amount_minor"] == int(Decimal(line["amount"]) * 10**decimals), line

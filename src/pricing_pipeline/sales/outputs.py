@@ -1,5 +1,5 @@
-"""The sales deliverables of a run: its facts and its daily figures as CSV (transform/outputs.py
-writes them through temporary files), and the copy that `make run` publishes."""
+"""The sales deliverables of a run: its facts and its daily figures, as CSV or Parquet like the
+products' (transform/outputs.py writes them whole), and the copy that `make run` publishes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import duckdb
 from pricing_pipeline.common.files import copy_whole
 from pricing_pipeline.common.parameters import RunParameters
 from pricing_pipeline.sales.window import SalesWindow
-from pricing_pipeline.transform.outputs import PRICE_TEXT, export_csv
+from pricing_pipeline.transform.outputs import PRICE_TEXT, export_csv, export_parquet
 
 AMOUNT_TEXT = PRICE_TEXT.replace("price_minor", "amount_minor")
 # name: (query of the run's rows, in key order; its scope: the run's booked days or its window)
@@ -35,24 +35,50 @@ SALES_OUTPUTS = {
 }
 
 
+# The same deliverables as Parquet: the columns as the warehouse types them; the amounts in every
+# currency as amount_minor and minor_unit, the integers the view computes.
+PARQUET_COLUMNS = {
+    "sales_lines.csv": ("usd_per_eur::DOUBLE AS usd_per_eur", "usd_per_eur"),
+    "sales_daily.csv": None,
+    "sales_line_amounts.csv": (f"{AMOUNT_TEXT} AS amount", "amount_minor, minor_unit"),
+}
+
+
+def sales_output_names(output_format: str = "csv") -> list[str]:
+    """The sales deliverables' file names in a format: sales_lines.csv, or sales_lines.parquet."""
+    return [name.removesuffix(".csv") + "." + output_format for name in SALES_OUTPUTS]
+
+
 def export_sales_outputs(
     con: duckdb.DuckDBPyConnection, params: RunParameters, window: SalesWindow, output_dir: Path
 ) -> list[Path]:
+    """Write the run's sales deliverables in its output format (params.output_format) into
+    output_dir, each whole or not at all; returns their paths, in SALES_OUTPUTS' order."""
     category = "" if params.whole_catalogue else "AND category = ?"
     extra = [] if params.whole_catalogue else [params.category]
+    parquet = params.output_format == "parquet"
     paths = []
-    for name, (query, scope) in SALES_OUTPUTS.items():
+    for (name, (query, scope)), file_name in zip(
+        SALES_OUTPUTS.items(), sales_output_names(params.output_format), strict=True
+    ):
+        if parquet and PARQUET_COLUMNS[name]:
+            query = query.replace(*PARQUET_COLUMNS[name])
         start = params.start_date if scope == "days" else window.start
+        export = export_parquet if parquet else export_csv
         paths.append(
-            export_csv(con, query.format(category=category), [start, params.end_date, *extra], output_dir / name)
+            export(con, query.format(category=category), [start, params.end_date, *extra], output_dir / file_name)
         )
     return paths
 
 
 def publish_sales_outputs(run_output: Path, target: Path) -> list[Path]:
-    """Copy a run's sales CSVs to `target` (`make run`: the committed data/output/)."""
-    missing = [name for name in SALES_OUTPUTS if not (run_output / name).is_file()]
+    """Copy a run's sales deliverables, in the format it wrote, to `target` (`make run`: the
+    committed data/output/)."""
+    names = sales_output_names("parquet")
+    if not all((run_output / name).is_file() for name in names):
+        names = sales_output_names("csv")
+    missing = [name for name in names if not (run_output / name).is_file()]
     if missing:
         raise FileNotFoundError(f"{run_output} lacks {', '.join(missing)}: the run wrote no sales outputs")
     target.mkdir(parents=True, exist_ok=True)
-    return [copy_whole(run_output / name, target / name) for name in SALES_OUTPUTS]
+    return [copy_whole(run_output / name, target / name) for name in names]
