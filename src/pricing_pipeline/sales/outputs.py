@@ -7,10 +7,9 @@ from pathlib import Path
 
 import duckdb
 
-from pricing_pipeline.common.files import copy_whole
 from pricing_pipeline.common.parameters import RunParameters
 from pricing_pipeline.sales.window import SalesWindow
-from pricing_pipeline.transform.outputs import PRICE_TEXT, export_csv, export_parquet
+from pricing_pipeline.transform.outputs import PRICE_TEXT, export_csv, export_parquet, in_format, publish_files
 
 AMOUNT_TEXT = PRICE_TEXT.replace("price_minor", "amount_minor")
 # name: (query of the run's rows, in key order; its scope: the run's booked days or its window)
@@ -44,11 +43,6 @@ PARQUET_COLUMNS = {
 }
 
 
-def sales_output_names(output_format: str = "csv") -> list[str]:
-    """The sales deliverables' file names in a format: sales_lines.csv, or sales_lines.parquet."""
-    return [name.removesuffix(".csv") + "." + output_format for name in SALES_OUTPUTS]
-
-
 def export_sales_outputs(
     con: duckdb.DuckDBPyConnection, params: RunParameters, window: SalesWindow, output_dir: Path
 ) -> list[Path]:
@@ -59,7 +53,7 @@ def export_sales_outputs(
     parquet = params.output_format == "parquet"
     paths = []
     for (name, (query, scope)), file_name in zip(
-        SALES_OUTPUTS.items(), sales_output_names(params.output_format), strict=True
+        SALES_OUTPUTS.items(), in_format(SALES_OUTPUTS, params.output_format), strict=True
     ):
         if parquet and PARQUET_COLUMNS[name]:
             query = query.replace(*PARQUET_COLUMNS[name])
@@ -74,11 +68,4 @@ def export_sales_outputs(
 def publish_sales_outputs(run_output: Path, target: Path) -> list[Path]:
     """Copy a run's sales deliverables, in the format it wrote, to `target` (`make run`: the
     committed data/output/)."""
-    names = sales_output_names("parquet")
-    if not all((run_output / name).is_file() for name in names):
-        names = sales_output_names("csv")
-    missing = [name for name in names if not (run_output / name).is_file()]
-    if missing:
-        raise FileNotFoundError(f"{run_output} lacks {', '.join(missing)}: the run wrote no sales outputs")
-    target.mkdir(parents=True, exist_ok=True)
-    return [copy_whole(run_output / name, target / name) for name in names]
+    return publish_files(run_output, target, SALES_OUTPUTS, "the run wrote no sales outputs")

@@ -64,9 +64,14 @@ PARQUET_COLUMNS = {
 UNORDERED_PARQUET = "product_prices.csv"
 
 
+def in_format(names, output_format: str = "csv") -> list[str]:
+    """Deliverables' file names (exchange_rates.csv, ...) in a format: exchange_rates.parquet."""
+    return [name.removesuffix(".csv") + "." + output_format for name in names]
+
+
 def output_names(output_format: str = "csv") -> list[str]:
     """The deliverables' file names in a format: exchange_rates.csv, or exchange_rates.parquet."""
-    return [name.removesuffix(".csv") + "." + output_format for name in OUTPUTS]
+    return in_format(OUTPUTS, output_format)
 
 
 def export_csv(con: duckdb.DuckDBPyConnection, query: str, params: list, path: Path) -> Path:
@@ -115,18 +120,20 @@ def export_outputs(con: duckdb.DuckDBPyConnection, params: RunParameters, output
     return paths
 
 
-def publish_outputs(run_output: Path, target: Path) -> list[Path]:
-    """Copy a run's deliverables to `target` (`make run`: the committed data/output/), each through a
-    temporary file so that a reader, or git, never sees half a file."""
-    # The format the run wrote: CSV unless it wrote its Parquet deliverables.
-    names = output_names("parquet")
-    if not all((run_output / name).is_file() for name in names):
-        names = output_names("csv")
-    missing = [name for name in names if not (run_output / name).is_file()]
+def publish_files(run_output: Path, target: Path, names, missing_means: str) -> list[Path]:
+    """Copy deliverables (names as in OUTPUTS, .csv) to `target`, in the format the run wrote them:
+    Parquet when every one is there as Parquet, else CSV; each through a temporary file so that a
+    reader, or git, never sees half a file."""
+    chosen = in_format(names, "parquet")
+    if not all((run_output / name).is_file() for name in chosen):
+        chosen = in_format(names, "csv")
+    missing = [name for name in chosen if not (run_output / name).is_file()]
     if missing:
-        raise FileNotFoundError(f"{run_output} lacks {', '.join(missing)}: the run wrote no complete outputs")
+        raise FileNotFoundError(f"{run_output} lacks {', '.join(missing)}: {missing_means}")
     target.mkdir(parents=True, exist_ok=True)
-    published = []
-    for name in names:
-        published.append(copy_whole(run_output / name, target / name))
-    return published
+    return [copy_whole(run_output / name, target / name) for name in chosen]
+
+
+def publish_outputs(run_output: Path, target: Path) -> list[Path]:
+    """Copy a run's deliverables to `target` (`make run`: the committed data/output/)."""
+    return publish_files(run_output, target, OUTPUTS, "the run wrote no complete outputs")
