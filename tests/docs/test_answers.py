@@ -1,20 +1,17 @@
 """The written answers (answers/*.md) as documents.
 
 The links of the answers must lead somewhere, each answer must open with its paragraph and show its
-diagram, and the example rows that answer 2 quotes must be those of notebook 03's week.
+diagram (the example rows that answer 2 quotes are checked against the week's tables by
+tests/e2e/test_scripted_week.py).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from pricing_pipeline import changing_data as cd
-from tests.support.changing_week import DEFAULT_WEEK, history_rows, loaded, week_products
 from tests.support.paths import PROJECT_ROOT
 
 ANSWERS = PROJECT_ROOT / "answers"
@@ -105,32 +102,3 @@ def test_each_answer_has_a_diagram_and_says_what_implements_it(path):
     assert "```mermaid\n" in text
     assert "## In this repository" in text
     assert text.index("```mermaid") < text.index("## In this repository")
-
-
-def test_the_example_rows_of_answer_2_are_those_of_the_notebooks_week():
-    """The table in answers/02 quotes the default week of 03_changing_data.ipynb: it must stay true."""
-    text = (ANSWERS / "02_changing_source_data.md").read_text(encoding="utf-8")
-    for quoted in (
-        "| 17, 2024-02-12 | 02-12 → 02-14, not current | listed at 39.99 |",
-        "| 17, 2024-02-14 | 02-14 → 9999-12-31, current | listed at 34.99 |",
-        "| S-1002-1 | 02-13 | sale, 1 × 39.99 |",
-        "| R-1002-1 | 02-17 | return of order 1002 line 1, −1 × 39.99 (the price paid) |",
-    ):
-        assert quoted in text
-    _, con, _ = loaded(week_products(), DEFAULT_WEEK)
-    try:
-        history = [row for row in history_rows(con) if row[0] == 17]
-        assert history == [
-            (17, dt.date(2024, 2, 12), dt.date(2024, 2, 14), False, True, Decimal("39.99")),
-            (17, dt.date(2024, 2, 14), cd.OPEN_END, True, True, Decimal("34.99")),
-        ]
-        facts = con.execute(
-            "SELECT event_id, event_type, order_id, line_no, event_date, quantity, unit_price_usd FROM marts.fct_sales "
-            "WHERE event_id IN ('S-1002-1', 'R-1002-1') ORDER BY event_id DESC"
-        ).fetchall()
-        assert facts == [
-            ("S-1002-1", "sale", 1002, 1, dt.date(2024, 2, 13), 1, Decimal("39.99")),
-            ("R-1002-1", "return", 1002, 1, dt.date(2024, 2, 17), -1, Decimal("39.99")),
-        ]
-    finally:
-        con.close()

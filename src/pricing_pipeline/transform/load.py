@@ -22,6 +22,7 @@ MODELS = (
     "marts/products_eur.sql",
     "marts/top_products_daily.sql",
     "marts/product_prices.sql",  # a view
+    "marts/product_versions.sql",  # a view
     # Last: the run's row, committed with the load or not at all; after a failure it tells the
     # runner whether the load committed (runner/failure_report.py).
     "ops/loads.sql",

@@ -21,8 +21,8 @@ from pricing_pipeline.common.paths import SQL_DIR
 from pricing_pipeline.warehouse.connection import duckdb_config, sql_text
 from pricing_pipeline.warehouse.data_tests import collect
 
-# The model files whose generic tests the audit runs: the warehouse's own (the week of part 2,
-# sql/changing_data/, and BigQuery's statements are not tables of this warehouse).
+# The model files whose generic tests the audit runs: the warehouse's own (BigQuery's statements
+# are not tables of this warehouse).
 MODEL_FOLDERS = ("raw", "staging", "marts", "ops")
 
 

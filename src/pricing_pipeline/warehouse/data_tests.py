@@ -21,7 +21,7 @@ Two kinds, both run by run_data_tests():
   guarantees hold where keys are not enforced (BigQuery), and the values a column may take. The
   queries are plain SQL that DuckDB and BigQuery both run.
 
-* Singular tests: every ``.sql`` file of a tests folder (``sql/tests/``, ``sql/changing_data/tests/``),
+* Singular tests: every ``.sql`` file of a tests folder (``sql/tests/``, ``sql/tests/sales/``),
   named ``<schema>_<table>_<rule>.sql``.
 
 ``partitions_only=True`` restricts every generic test to the rows of its model's partition: each
@@ -345,7 +345,7 @@ def run_data_tests(
     """Run the data tests on con; returns {test name: failing rows} (all 0), and raises DataTestError,
     naming each failing test, if any test returned a row.
 
-    folder: the singular tests (sql/tests/ by default; sql/changing_data/tests/ for the week; None
+    folder: the singular tests (sql/tests/ by default; sql/tests/sales/ for the sales load; None
         for none).
     models: the model files whose declared generic tests run too, relative to folder's parent.
     partitions_only: restrict the generic tests to the partitions the load wrote; their queries

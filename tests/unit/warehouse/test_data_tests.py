@@ -1,12 +1,11 @@
-"""The data tests of both SQL trees (pricing_pipeline.warehouse.data_tests) and the conventions of the SQL.
+"""The data tests (pricing_pipeline.warehouse.data_tests) and the conventions of the SQL.
 
 * Every generic test (unique, not_null, accepted_values) declared beside a model fails on data
   broken on purpose in a scratch copy of a real warehouse (constraints dropped, as BigQuery would
-  have them), in both modes, and all tests pass on the case's data (its products and sales) and on
-  the simulated week.
+  have them), in both modes, and all tests pass on the case's data (its products and sales).
 * partitions_only=True reads only the rows of the load's partitions.
 * The declarations say what the DDL enforces (primary key, NOT NULL), model files follow one naming
-  convention in both trees, every SQL file's header lists what it reads, and the models insert by
+  convention, every SQL file's header lists what it reads, and the models insert by
   column name, so a table whose columns are in another order loads the same rows.
 """
 
@@ -23,8 +22,6 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from pricing_pipeline import changing_data as cd
-from pricing_pipeline.changing_data import LOAD_ORDER
 from pricing_pipeline.common.paths import SQL_DIR
 from pricing_pipeline.sales.load import SALES_MODELS, SALES_TESTS
 from pricing_pipeline.transform.load import MODELS, load_run, load_views
@@ -34,9 +31,7 @@ from pricing_pipeline.warehouse.data_tests import DataTestError, declaration, ge
 from pricing_pipeline.warehouse.partitions import run_views
 from tests.support.case_data import case_inputs, load_case_sales
 
-CD_DIR = SQL_DIR / "changing_data"
 PIPELINE_TESTS = SQL_DIR / "tests"
-WEEK_TESTS = CD_DIR / "tests"
 # The other models of the pipeline's tree: the raw landing and the ops tables (runs, backups, the
 # reconciliations).
 OTHER_MODELS = (
@@ -47,10 +42,6 @@ OTHER_MODELS = (
     "ops/sales_reconciliation.sql",
 )
 PIPELINE_MODELS = tuple(MODELS) + tuple(SALES_MODELS) + OTHER_MODELS
-# The week's load, in order.
-WEEK_MODELS = LOAD_ORDER
-WEEK_START, WEEK_DAYS, WEEK_SEED = "2024-02-12", 7, 2
-BUSY_DAY = 4  # the week's day whose load writes a row of every partition (a product leaves)
 
 
 def sql_text(tree: Path, model: str) -> str:
@@ -135,43 +126,6 @@ def case(tmp_path_factory):
     return path, views
 
 
-# ---------------------------------------------------------------- the simulated week
-
-
-def load_week_day(con: duckdb.DuckDBPyConnection, source, day: dt.date, tests: bool = True) -> dict:
-    """One day of the week, as changing_data's load_day runs it: the views, then every model in order."""
-    high_water = cd.watermark(con)
-    after = high_water - dt.timedelta(days=1) if high_water is not None else None  # a lookback of a day
-    views = {
-        "load_day": pd.DataFrame({"day": [day]}),
-        "incoming_listing": source.listing(day),
-        "incoming_order_events": source.order_events_changed(after, day),
-    }
-    for name, frame in views.items():
-        con.register(name, frame)
-    con.execute("BEGIN TRANSACTION")
-    for model in WEEK_MODELS:
-        con.execute(sql_text(CD_DIR, model)).fetchall()
-    if tests:
-        run_data_tests(con, WEEK_TESTS, WEEK_MODELS, partitions_only=True)
-    con.execute("COMMIT")
-    return views
-
-
-@pytest.fixture(scope="module")
-def week(tmp_path_factory):
-    """A database file holding the simulated week, loaded day by day; the views of its busiest day."""
-    days = cd.week_days(WEEK_START, WEEK_DAYS)
-    source = cd.simulate_source(cd.recorded_products(days[0], days[-1]), WEEK_START, WEEK_DAYS, WEEK_SEED)
-    path = tmp_path_factory.mktemp("week") / "week.duckdb"
-    con = duckdb.connect(str(path))
-    for schema in ("raw", "marts", "ops"):
-        con.execute(f"CREATE SCHEMA {schema}")
-    loaded = {day: load_week_day(con, source, day) for day in days}
-    con.close()
-    return path, loaded[days[BUSY_DAY]]
-
-
 def scratch(path: Path, tmp_path: Path, views: dict[str, pd.DataFrame]) -> duckdb.DuckDBPyConnection:
     """A copy of a database file to break, with the load's views registered."""
     copy = tmp_path / path.name
@@ -206,19 +160,6 @@ def test_every_test_passes_on_the_case(case, tmp_path):
     } <= set(whole)
     assert set(sales.values()) == {0}
     assert {test.stem for test in SALES_TESTS.glob("*.sql")} == set(sales)
-
-
-def test_every_test_passes_on_the_week(week, tmp_path):
-    path, views = week
-    with scratch(path, tmp_path, views) as con:
-        whole = run_data_tests(con, WEEK_TESTS, WEEK_MODELS)
-        partitions = run_data_tests(con, WEEK_TESTS, WEEK_MODELS, partitions_only=True)
-    assert set(whole.values()) == {0} and whole == partitions
-    assert {
-        "marts_fct_sales_unique",
-        "raw_order_events_accepted_values_event_type",
-        "marts_dim_products_history_windows_chain",
-    } <= set(whole)
 
 
 def test_the_load_passes_its_tests_inside_its_transaction_on_a_long_backfill(tmp_path):
@@ -328,13 +269,11 @@ def breaks(con, decl: data_tests.Declaration, rule: str) -> list[tuple[str, list
 
 
 @pytest.mark.parametrize("partitions_only", [False, True], ids=["whole", "partitions"])
-@pytest.mark.parametrize(
-    "tree, model, test_name", generic_cases(SQL_DIR, PIPELINE_MODELS) + generic_cases(CD_DIR, WEEK_MODELS)
-)
-def test_each_generic_test_fails_on_broken_data(case, week, tmp_path, tree, model, test_name, partitions_only):
+@pytest.mark.parametrize("tree, model, test_name", generic_cases(SQL_DIR, PIPELINE_MODELS))
+def test_each_generic_test_fails_on_broken_data(case, tmp_path, tree, model, test_name, partitions_only):
     """The relation loses its constraints (as on BigQuery), then one row of the load's partition is
     broken at a time, in a transaction rolled back after: the test returns exactly that row."""
-    path, views = case if tree == SQL_DIR else week
+    path, views = case
     folder = tree / "tests"
     decl = declaration(tree / model)
     rule = test_name[len(decl.prefix) + 1 :]
@@ -468,7 +407,7 @@ def test_a_unique_key_without_partition_column_is_checked_across_the_table(tmp_p
 
 
 def test_generated_queries_are_plain_sql_that_bigquery_parses():
-    for tree, models in ((SQL_DIR, PIPELINE_MODELS), (CD_DIR, WEEK_MODELS)):
+    for tree, models in ((SQL_DIR, PIPELINE_MODELS),):
         for model in models:
             for partitions_only in (False, True):
                 for test in generic_tests(declaration(tree / model), partitions_only):
@@ -508,7 +447,7 @@ def created_tables(tree: Path, models: tuple[str, ...]) -> duckdb.DuckDBPyConnec
     return con
 
 
-@pytest.mark.parametrize("tree, models", [(SQL_DIR, PIPELINE_MODELS), (CD_DIR, WEEK_MODELS)], ids=["pipeline", "week"])
+@pytest.mark.parametrize("tree, models", [(SQL_DIR, PIPELINE_MODELS)], ids=["pipeline"])
 def test_declarations_state_what_the_ddl_enforces(tree, models):
     """unique is the primary key and not_null the NOT NULL columns: the guarantees BigQuery would lack."""
     with created_tables(tree, models) as con:
@@ -531,12 +470,12 @@ def test_declarations_state_what_the_ddl_enforces(tree, models):
 
 
 def model_files(tree: Path) -> list[Path]:
-    """<schema>/<table>.sql of a tree (bigquery/ is the other dialect, changing_data/ a tree of its own)."""
-    return sorted(p for p in tree.glob("*/*.sql") if p.parent.name not in ("tests", "bigquery", "changing_data"))
+    """<schema>/<table>.sql of a tree (bigquery/ is the other dialect)."""
+    return sorted(p for p in tree.glob("*/*.sql") if p.parent.name not in ("tests", "bigquery"))
 
 
-@pytest.mark.parametrize("tree, models", [(SQL_DIR, PIPELINE_MODELS), (CD_DIR, WEEK_MODELS)], ids=["pipeline", "week"])
-def test_one_naming_convention_in_both_trees(tree, models):
+@pytest.mark.parametrize("tree, models", [(SQL_DIR, PIPELINE_MODELS)], ids=["pipeline"])
+def test_one_naming_convention(tree, models):
     """<schema>/<table>.sql builds <schema>.<table>, declared in <schema>/<table>.yml; a singular test is
     tests/<schema>_<table>_<rule>.sql; every model is loaded, every declaration has its model."""
     files = model_files(tree)
@@ -642,31 +581,6 @@ def test_models_insert_by_column_name_whatever_the_column_order(tmp_path):
     assert loaded["shuffled"] == loaded["as created"]
     assert len(loaded["shuffled"]["marts.top_products_daily"]) == 10
     assert len(loaded["shuffled"]["staging.cart_lines"]) == 3  # CASE_CARTS' lines
-
-
-def test_the_week_merges_by_column_name_whatever_the_column_order():
-    days = cd.week_days(WEEK_START, WEEK_DAYS)
-    source = cd.simulate_source(cd.recorded_products(days[0], days[-1]), WEEK_START, WEEK_DAYS, WEEK_SEED)
-    loaded = {}
-    for layout in ("as created", "shuffled"):
-        with duckdb.connect() as con:
-            for schema in ("raw", "marts", "ops"):
-                con.execute(f"CREATE SCHEMA {schema}")
-            if layout == "shuffled":
-                shuffled_tables(con, CD_DIR, WEEK_MODELS)
-            for day in days + days[2:4]:  # the week, then two days replayed
-                load_week_day(con, source, day, tests=False)
-            loaded[layout] = contents(con, CD_DIR, WEEK_MODELS)
-    assert loaded["shuffled"] == loaded["as created"]
-    assert len(loaded["shuffled"]["marts.fct_sales"]) > 10
-
-
-def test_the_week_models_are_the_loaders():
-    from pricing_pipeline.changing_data import loader
-
-    if not all((CD_DIR / model).is_file() for model in loader.LOAD_ORDER):
-        pytest.skip("changing_data's LOAD_ORDER still names the files before the rename to <schema>/<table>.sql")
-    assert tuple(loader.LOAD_ORDER) == WEEK_MODELS
 
 
 # ---------------------------------------------------------------- singular tests on the load's partition

@@ -16,6 +16,9 @@ from pricing_pipeline.warehouse.data_tests import DataTestError, collect, run_da
 from tests.support.case_data import case_inputs, load_case
 
 LEFT_TO_THE_AUDIT = {
+    "marts_product_versions_unique",  # the history's versions follow from the snapshots' key
+    "marts_product_versions_not_null",  # and from their NOT NULL columns
+    "marts_product_versions_windows_chain",
     "marts_product_prices_unique",
     "marts_product_prices_accepted_currencies",
     "marts_product_prices_priced_with_publication_in_force",
@@ -56,6 +59,22 @@ FAULTS = {
         ["INSERT INTO staging.exchange_rates VALUES ('2024-02-12', 'EUR', 'EUR', 1.0)"],
         {"marts_product_prices_unique"},
         {"marts_product_prices_inputs_price_each_currency_once"},
+    ),
+    "a product twice in a day's snapshot opens two versions on one day": (
+        [
+            "INSERT INTO staging.product_snapshots SELECT * FROM staging.product_snapshots "
+            "WHERE snapshot_date = '2024-02-13' AND product_id = 18"
+        ],
+        {"marts_product_versions_windows_chain"},
+        {"staging_product_snapshots_unique"},
+    ),
+    "a snapshot without a title gives a version without one": (
+        [
+            "without_key staging.product_snapshots",
+            "UPDATE staging.product_snapshots SET title = NULL WHERE product_id = 19",
+        ],
+        {"marts_product_versions_not_null"},
+        {"staging_product_snapshots_not_null"},
     ),
     "a currency of the rates without a minor unit goes unpriced": (
         ["DELETE FROM staging.currency_minor_units WHERE currency = 'JPY'"],

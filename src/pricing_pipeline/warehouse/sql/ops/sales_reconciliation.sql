@@ -39,6 +39,8 @@ held AS (
     FROM marts.sales_lines
     WHERE sale_day IN (SELECT w.day FROM sales_window AS w)
       AND category IN (SELECT c.category FROM run_category AS c)
+      -- What the run's last day knew: a re-run of an old day is not compared with what later runs booked.
+      AND booked_day <= (SELECT max(w.day) FROM sales_window AS w)
     GROUP BY sale_day, cart_id, product_id
     HAVING sum(quantity) > 0
 ),
