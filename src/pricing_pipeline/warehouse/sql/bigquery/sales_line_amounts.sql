@@ -15,7 +15,7 @@
 --   sales_lines.sql, so a line's facts add up to the line priced once: with c the USD cents, r and
 --   u the rate and the USD rate in millionths and s = 10^minor_unit, a quantity q is worth
 --   DIV(2 * q * c * r * s + 100 * u, 200 * u) minor units, rounded ONCE, half-up; the arithmetic
---   of sql/bigquery/product_prices.sql and of sql/marts/sales_line_amounts.sql. The
+--   of sql/bigquery/product_prices.sql and of the DuckDB macros in sql/macros/minor_units.sql. The
 --   product exceeds INT64, so it is taken in BIGNUMERIC, where DIV on integers is exact. No FLOAT64.
 -- * A currency the publication does not hold gets no amount: rates are joined on its date.
 CREATE OR REPLACE VIEW `pricing.sales_line_amounts`
