@@ -17,10 +17,12 @@
 -- older one (ISK was not published from 2008-12-10 to 2018-01-31; RUB stopped after 2022-03-01).
 --
 -- price = price_usd * rate / usd_per_eur (both rates per EUR, as published), rounded ONCE, half-up,
--- to the currency's minor unit, in integers: the macros of macros/minor_units.sql, shared with
--- marts.sales_line_amounts (marts.publication_rates(): each publication's rates scaled to minor
--- units; marts.minor_units_half_up: the rounded quotient). No float, no cross rate. price_minor
--- is the price in minor units (cents; yen): 5290 with minor_unit 2 is 52.90.
+-- to the currency's minor unit. In integers: with c the USD cents, r and u the rate and the USD rate
+-- in millionths and s = 10^minor_unit, the price in minor units is c * r * s / (100 * u), and
+-- floor((2 * c * r * s + 100 * u) / (200 * u)) is that quotient rounded half-up: the macros of
+-- macros/minor_units.sql, shared with marts.sales_line_amounts (marts.publication_rates(): r * s
+-- per publication and currency; marts.minor_units_half_up: the quotient). No float, no cross
+-- rate. price_minor is the price in minor units (cents; yen): 5290 with minor_unit 2 is 52.90.
 --
 -- Reads:
 --   marts.products_eur
