@@ -12,7 +12,7 @@ from pricing_pipeline.common.parameters import RunParameters
 from pricing_pipeline.common.paths import SQL_DIR
 from pricing_pipeline.common.target_calendar import last_target_day_on_or_before
 from pricing_pipeline.sales.window import SalesWindow
-from pricing_pipeline.warehouse.connection import sql_text, transaction, user_tables
+from pricing_pipeline.warehouse.connection import execute_models, transaction, user_tables
 from pricing_pipeline.warehouse.data_tests import run_data_tests
 
 # The order of the load: each model reads the ones before it.
@@ -112,8 +112,7 @@ def load_sales(
     )
     check_rates_held(con, [pd.Timestamp(day).date() for day in cart_days])
     with transaction(con, sales_views(con, params, window, cart_lines, catalogue_categories)):
-        for model in SALES_MODELS:
-            con.execute(sql_text(model))
+        execute_models(con, SALES_MODELS)
         run_data_tests(con, None, SALES_MODELS, partitions_only=True)
         run_data_tests(con, SALES_TESTS)
         return sales_rows(con, params, window)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from pricing_pipeline.common.parameters import RunParameters
 from pricing_pipeline.transform.currencies import minor_units
-from pricing_pipeline.warehouse.connection import sql_text, transaction, user_tables
+from pricing_pipeline.warehouse.connection import execute_models, transaction, user_tables
 from pricing_pipeline.warehouse.data_tests import run_data_tests
 from pricing_pipeline.warehouse.partitions import rows_for_days, run_views
 from pricing_pipeline.warehouse.upgrades import drop_tables_now_views
@@ -91,8 +91,7 @@ def load_run(
     """
     with transaction(con, load_views(con, params, exchange_rates, products)):
         drop_tables_now_views(con)
-        for model in MODELS:
-            con.execute(sql_text(model))
+        execute_models(con, MODELS)
         run_data_tests(con, models=MODELS, partitions_only=True, in_load=True)
         written = rows_for_days(con, params)
     return written

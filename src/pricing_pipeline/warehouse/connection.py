@@ -23,6 +23,26 @@ def sql_text(relative_path: str) -> str:
     return (SQL_DIR / relative_path).read_text(encoding="utf-8")
 
 
+# The macros the models call (sql/macros/), and the models that call them.
+MACROS = ("macros/minor_units.sql",)
+MACRO_CALLERS = ("marts/product_prices.sql", "marts/sales_line_amounts.sql")
+
+
+def execute_models(con: duckdb.DuckDBPyConnection, models: tuple[str, ...]) -> None:
+    """Execute the model files in order, the macros made again just before the first model that
+    calls them: a table macro is checked against the tables it reads when it is created, so it
+    comes after the models creating them. The macros are stored in the warehouse file, like the
+    views calling them, so a view read later from any connection finds them; each load makes them
+    again, in its transaction, so a warehouse of an earlier version has them before its views change."""
+    macros_made = False
+    for model in models:
+        if model in MACRO_CALLERS and not macros_made:
+            for macros in MACROS:
+                con.execute(sql_text(macros))
+            macros_made = True
+        con.execute(sql_text(model))
+
+
 def duckdb_config() -> dict[str, str]:
     """The settings of every connection that writes the warehouse (PIPELINE_DUCKDB_MEMORY_GB)."""
     return {"memory_limit": f"{settings.number(settings.DUCKDB_MEMORY_GB) * 1024:.0f}MiB"}

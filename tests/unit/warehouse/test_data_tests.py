@@ -26,7 +26,7 @@ from pricing_pipeline.common.paths import SQL_DIR
 from pricing_pipeline.sales.load import SALES_MODELS, SALES_TESTS
 from pricing_pipeline.transform.load import MODELS, load_run, load_views
 from pricing_pipeline.warehouse import data_tests
-from pricing_pipeline.warehouse.connection import connect
+from pricing_pipeline.warehouse.connection import MACRO_CALLERS, MACROS, connect
 from pricing_pipeline.warehouse.data_tests import DataTestError, declaration, generic_tests, run_data_tests
 from pricing_pipeline.warehouse.partitions import run_views
 from tests.support.case_data import case_inputs, load_case_sales
@@ -203,7 +203,9 @@ def primary_key(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[str, ...
 
 
 def table_name(table: exp.Table) -> str:
-    return ".".join(part for part in (table.db, table.name) if part)
+    """schema.name of a table, a view or a table macro (`marts.publication_rates()`)."""
+    name = table.this.name if isinstance(table.this, exp.Anonymous) else table.name
+    return ".".join(part for part in (table.db, name) if part)
 
 
 def unconstrained(con: duckdb.DuckDBPyConnection, relation: str) -> None:
@@ -441,6 +443,9 @@ def created_tables(tree: Path, models: tuple[str, ...]) -> duckdb.DuckDBPyConnec
     for schema in ("raw", "staging", "marts", "ops"):
         con.execute(f"CREATE SCHEMA {schema}")
     for model in models:
+        if tree == SQL_DIR and model in MACRO_CALLERS:  # the views call them (execute_models)
+            for macros in MACROS:
+                con.execute(sql_text(tree, macros))
         for statement in con.extract_statements(sql_text(tree, model)):
             if statement.type.name == "CREATE":
                 con.execute(statement.query)
@@ -470,8 +475,8 @@ def test_declarations_state_what_the_ddl_enforces(tree, models):
 
 
 def model_files(tree: Path) -> list[Path]:
-    """<schema>/<table>.sql of a tree (bigquery/ is the other dialect)."""
-    return sorted(p for p in tree.glob("*/*.sql") if p.parent.name not in ("tests", "bigquery"))
+    """<schema>/<table>.sql of a tree (bigquery/ is the other dialect, macros/ defines what the models call)."""
+    return sorted(p for p in tree.glob("*/*.sql") if p.parent.name not in ("tests", "bigquery", "macros"))
 
 
 @pytest.mark.parametrize("tree, models", [(SQL_DIR, PIPELINE_MODELS)], ids=["pipeline"])

@@ -19,43 +19,29 @@
 -- price = price_usd * rate / usd_per_eur (both rates per EUR, as published), rounded ONCE, half-up,
 -- to the currency's minor unit. In integers: with c the USD cents, r and u the rate and the USD rate
 -- in millionths and s = 10^minor_unit, the price in minor units is c * r * s / (100 * u), and
--- floor((2 * c * r * s + 100 * u) / (200 * u)) is that quotient rounded half-up. No float, no cross
+-- floor((2 * c * r * s + 100 * u) / (200 * u)) is that quotient rounded half-up: the macros of
+-- macros/minor_units.sql, shared with marts.sales_line_amounts (marts.publication_rates(): r * s
+-- per publication and currency; marts.minor_units_half_up: the quotient). No float, no cross
 -- rate. price_minor is the price in minor units (cents; yen): 5290 with minor_unit 2 is 52.90.
 --
 -- Reads:
 --   marts.products_eur
---   staging.exchange_rates
---   staging.currency_minor_units
+--   marts.publication_rates  macro of macros/minor_units.sql: staging.exchange_rates and
+--                            staging.currency_minor_units, each rate scaled to minor units
 CREATE OR REPLACE VIEW marts.product_prices AS
 -- The integer factors are taken once per rate and once per product-day, not once per output row:
 -- r * s per (publication, currency), c and u per (day, product).
-WITH published AS (
-    SELECT rate_date, currency, rate FROM staging.exchange_rates
-    UNION ALL
-    -- EUR itself at 1: the ECB quotes every currency per EUR.
-    SELECT rate_date, 'EUR' AS currency, CAST(1 AS DECIMAL(18, 6)) AS rate FROM staging.exchange_rates
-    WHERE currency = 'USD'
-),
-
-exact_rates AS (
-    SELECT r.rate_date, r.currency, r.rate, u.minor_unit,
-           -- DECIMAL(38,6) first: rates reach 10^6 (TRL), and 10^6 * 10^6 overflows DECIMAL(18,6).
-           CAST(CAST(r.rate AS DECIMAL(38, 6)) * 1000000 AS HUGEINT) * u.minor_units_per_unit AS rate_scaled
-    FROM published AS r
-    INNER JOIN staging.currency_minor_units AS u ON r.currency = u.currency
-),
-
 -- The same quotient in BIGINT wherever it cannot overflow, HUGEINT elsewhere: a HUGEINT division per
 -- price costs ten times a BIGINT one. With c <= 4 * 10^18 / (r * s), 2 * c * r * s + 100 * u stays
 -- below 2^63 (u < 10^12); r * s above 4 * 10^18 takes the HUGEINT branch (a limit of -1).
-scaled_rates AS (
+WITH scaled_rates AS (
     SELECT rate_date, currency, rate, minor_unit, rate_scaled,
            CASE WHEN rate_scaled <= 4000000000000000000 THEN CAST(rate_scaled AS BIGINT) END AS rate_scaled_bigint,
            CASE
                WHEN rate_scaled <= 4000000000000000000 THEN CAST(4000000000000000000 // rate_scaled AS BIGINT)
                ELSE -1
            END AS bigint_cents_limit
-    FROM exact_rates
+    FROM marts.publication_rates()
 ),
 
 products AS (
@@ -68,8 +54,8 @@ products AS (
 SELECT p.day, p.product_id, r.currency, p.title, p.category, p.price_usd,
        CAST(CASE
            WHEN p.usd_cents <= r.bigint_cents_limit
-               THEN (2 * p.usd_cents * r.rate_scaled_bigint + 100 * p.usd_millionths) // (200 * p.usd_millionths)
-           ELSE (2 * p.usd_cents * r.rate_scaled + 100 * p.usd_millionths) // (200 * p.usd_millionths)
+               THEN marts.minor_units_half_up(p.usd_cents, r.rate_scaled_bigint, p.usd_millionths)
+           ELSE marts.minor_units_half_up(p.usd_cents, r.rate_scaled, p.usd_millionths)
        END AS BIGINT) AS price_minor,
        r.minor_unit, r.rate, p.usd_per_eur, p.rate_date
 FROM products AS p

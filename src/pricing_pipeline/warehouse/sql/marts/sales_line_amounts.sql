@@ -3,33 +3,21 @@
 -- currency). A view, as marts.product_prices is, for the same reason: a function of the stored
 -- fact and the stored rates.
 --
--- The arithmetic of product_prices.sql, applied to the line's amount rather than to one unit: with
--- c = quantity * USD cents, r and u the rate and the USD rate in millionths and s = 10^minor_unit,
--- the amount in minor units is floor((2 * c * r * s + 100 * u) / (200 * u)), rounded ONCE,
--- half-up. A fact is the change of its line's amount (quantity_before to quantity_after), as in
+-- The arithmetic of product_prices.sql (the macros of macros/minor_units.sql), applied to the
+-- line's amount rather than to one unit: with c = quantity * USD cents, r and u the rate and the
+-- USD rate in millionths and s = 10^minor_unit, marts.minor_units_half_up gives the amount in
+-- minor units, floor((2 * c * r * s + 100 * u) / (200 * u)), rounded ONCE, half-up. HUGEINT
+-- throughout: a line's quantity times its cents can take the product past BIGINT, and the facts
+-- are few. A fact is the change of its line's amount (quantity_before to quantity_after), as in
 -- sales_lines.sql, so a line's facts add up to the line priced once. A currency the publication
 -- does not hold gets no amount (no stale rate).
 --
 -- Reads:
 --   marts.sales_lines
---   staging.exchange_rates
---   staging.currency_minor_units
+--   marts.publication_rates  macro of macros/minor_units.sql: staging.exchange_rates and
+--                            staging.currency_minor_units, each rate scaled to minor units
 CREATE OR REPLACE VIEW marts.sales_line_amounts AS
-WITH published AS (
-    SELECT rate_date, currency, rate FROM staging.exchange_rates
-    UNION ALL
-    SELECT rate_date, 'EUR' AS currency, CAST(1 AS DECIMAL(18, 6)) AS rate FROM staging.exchange_rates
-    WHERE currency = 'USD'
-),
-
-scaled_rates AS (
-    SELECT r.rate_date, r.currency, r.rate, u.minor_unit,
-           CAST(CAST(r.rate AS DECIMAL(38, 6)) * 1000000 AS HUGEINT) * u.minor_units_per_unit AS rate_scaled
-    FROM published AS r
-    INNER JOIN staging.currency_minor_units AS u ON r.currency = u.currency
-),
-
-facts AS (
+WITH facts AS (
     SELECT booked_day, sale_day, cart_id, product_id, category, kind, quantity_before, quantity_after,
            quantity, rate_date, usd_per_eur,
            CAST(price_usd * 100 AS HUGEINT) AS usd_cents,
@@ -39,11 +27,10 @@ facts AS (
 
 SELECT f.booked_day, f.sale_day, f.cart_id, f.product_id, r.currency, f.category, f.kind, f.quantity,
        CAST(
-           (2 * f.quantity_after * f.usd_cents * r.rate_scaled + 100 * f.usd_millionths) // (200 * f.usd_millionths)
-           - (2 * f.quantity_before * f.usd_cents * r.rate_scaled + 100 * f.usd_millionths)
-           // (200 * f.usd_millionths)
+           marts.minor_units_half_up(f.quantity_after * f.usd_cents, r.rate_scaled, f.usd_millionths)
+           - marts.minor_units_half_up(f.quantity_before * f.usd_cents, r.rate_scaled, f.usd_millionths)
            AS BIGINT
        ) AS amount_minor,
        r.minor_unit, r.rate, f.usd_per_eur, f.rate_date
 FROM facts AS f
-INNER JOIN scaled_rates AS r ON f.rate_date = r.rate_date;
+INNER JOIN marts.publication_rates() AS r ON f.rate_date = r.rate_date;
