@@ -14,6 +14,7 @@ _MODULE_OF = {
     "CARTS": "extract",
     "fetch_carts": "extract",
     "parse_carts": "extract",
+    "sales_catalogue": "extract",
     "load_sales": "load",
     "export_sales_outputs": "outputs",
     "daily_net_eur": "report",

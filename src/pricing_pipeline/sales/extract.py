@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -59,6 +60,25 @@ def fetch_carts(source: str, window: SalesWindow, session: requests.Session | No
         return http_get(session or http_session(), CARTS, url)
     response = read_recording(CARTS, CARTS_RECORDING, url, carts_in_window(CARTS_RECORDING.read_bytes(), window))
     return response if source == "recorded" else RawResponse(**{**response.__dict__, "origin": "offline"})
+
+
+def sales_catalogue(warehouse: Path, window: SalesWindow, products: dict[int, str]) -> dict[int, str]:
+    """Which category each product of the window's carts is in: the run's catalogue, and for a
+    product it no longer lists (gone from the category, or from the store), the category its lines
+    of the window were staged with. Without the second, a line of a product that left would look
+    gone from the cart and be booked as a return. Reads the window's staged lines only."""
+    from pricing_pipeline.warehouse.connection import connect, user_tables
+
+    if not warehouse.is_file():
+        return dict(products)
+    with connect(warehouse) as con:
+        if "staging.cart_lines" not in user_tables(con):
+            return dict(products)
+        staged = con.execute(
+            "SELECT DISTINCT product_id, category FROM staging.cart_lines WHERE cart_day BETWEEN ? AND ?",
+            [window.start, window.end],
+        ).fetchall()
+    return {**dict(staged), **products}
 
 
 def _positive_int(value: Any) -> bool:

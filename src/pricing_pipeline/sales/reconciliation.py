@@ -17,7 +17,7 @@ from pricing_pipeline.extract.handoff import PRODUCTS, handoff_path
 from pricing_pipeline.extract.landing import land_response
 from pricing_pipeline.extract.parsing import BodyError
 from pricing_pipeline.extract.responses import SourceError
-from pricing_pipeline.sales.extract import fetch_carts, parse_carts
+from pricing_pipeline.sales.extract import fetch_carts, parse_carts, sales_catalogue
 from pricing_pipeline.sales.load import _days, sales_categories
 from pricing_pipeline.sales.window import sales_window
 from pricing_pipeline.warehouse.connection import connect, sql_text, transaction
@@ -38,7 +38,7 @@ def reconcile_sales(params: RunParameters, data_dir: Path, lookback_days: int) -
     """Re-read the window's carts and check them, day by day, against the facts the run left."""
     paths = RunPaths(data_dir, params.run_id)
     window = sales_window(params, lookback_days)
-    catalogue = run_catalogue(paths)
+    catalogue = sales_catalogue(paths.warehouse, window, run_catalogue(paths))
     try:
         response = replace(fetch_carts(params.source, window), name="carts_recheck")
         land_response(response, paths.raw, paths.warehouse, params.run_id)

@@ -41,7 +41,7 @@ class Cart:
 
 CARTS = (
     Cart(1, 1, 0, {15: 2, 18: 1}),
-    Cart(2, 2, 1, {17: 2, 19: 1}),
+    Cart(2, 2, 1, {17: 2, 19: 1, 15: 1}),
     Cart(3, 3, 2, {20: 2, 18: 2}),
     Cart(4, 4, 3, {21: 1, 16: 1}),
     Cart(5, 5, 3, {19: 3}, reaches_source=4),
@@ -59,7 +59,7 @@ CANCELLED = ((6, 6),)  # (day, cart): the cart is gone from the source
 PRICE_CHANGE = (2, 17, 34.99)  # (day, product, new USD price)
 NEW_PRODUCT_DAY = 3
 NEW_PRODUCT_ID = 21
-LEAVES = (4, 15)  # (day, product): gone from the category; its only cart is older than the lookback
+LEAVES = (4, 15)  # (day, product): gone from the category, with a cart of it inside the lookback
 
 
 def _recorded_products() -> list[dict]:

@@ -244,3 +244,29 @@ def test_recorded_carts_are_filtered_as_the_api_filters():
     assert [c["id"] for c in one_day] == [1]
     whole = sales_window(validate_parameters("2020-01-01", "2020-03-02", "all", "offline"), 0)
     assert carts_in_window(CARTS_RECORDING.read_bytes(), whole) == CARTS_RECORDING.read_bytes()
+
+
+def test_a_product_gone_from_the_catalogue_keeps_its_lines_sold(tmp_path):
+    """The store stops listing product 1 after 2020-03-01; cart 3's line of it, still at the source
+    and inside the next run's lookback, is no return, and the whole catalogue's run does not fail."""
+    from pricing_pipeline.sales.extract import sales_catalogue
+
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    carts = recorded_carts()
+    warehouse.sales("2020-03-01", "2020-03-01", carts, lookback=0)
+    params = validate_parameters("2020-03-02", "2020-03-02", "all", "offline")
+    window = sales_window(params, 1)
+    listed = {p: c for p, c in zip(warehouse.products["product_id"], warehouse.products["category"], strict=True)}
+    without_1 = {p: c for p, c in listed.items() if p != 1}
+    catalogue = sales_catalogue(warehouse.path, window, without_1)
+    assert catalogue == {**without_1, 1: listed[1]}
+    in_window = [c for c in carts if window.start <= dt.date.fromisoformat(c["date"][:10]) <= window.end]
+    with pytest.raises(BodyError, match="field 'productId' 1 is not in the catalogue"):
+        parse_carts(body_response(in_window, window), window, without_1, True)
+    lines = parse_carts(body_response(in_window, window), window, catalogue, True)
+    with connect(warehouse.path) as con:
+        load_sales(con, params, window, lines, sorted(set(catalogue.values())))
+    assert warehouse.query("SELECT count(*) FROM marts.sales_lines WHERE kind = 'return'") == [(0,)]
+    sold = warehouse.query("SELECT sum(quantity) FROM marts.sales_lines WHERE cart_id = 3 AND product_id = 1")
+    held = next(line["quantity"] for c in carts if c["id"] == 3 for line in c["products"] if line["productId"] == 1)
+    assert sold == [(held,)]
