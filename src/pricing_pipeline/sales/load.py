@@ -114,7 +114,8 @@ def load_sales(
     with transaction(con, sales_views(con, params, window, cart_lines, catalogue_categories)):
         for model in SALES_MODELS:
             con.execute(sql_text(model))
-        run_data_tests(con, None, SALES_MODELS, partitions_only=True)
+        # in_load: the view's key is left to the weekly audit (sales_line_amounts.yml says why).
+        run_data_tests(con, None, SALES_MODELS, partitions_only=True, in_load=True)
         run_data_tests(con, SALES_TESTS)
         return sales_rows(con, params, window)
 

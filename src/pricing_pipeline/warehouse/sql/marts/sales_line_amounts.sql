@@ -10,6 +10,12 @@
 -- sales_lines.sql, so a line's facts add up to the line priced once. A currency the publication
 -- does not hold gets no amount (no stale rate).
 --
+-- The same quotients in BIGINT wherever they cannot overflow, HUGEINT elsewhere, as in
+-- product_prices.sql: a day of a million lines is 31 M amounts, and a HUGEINT division per amount
+-- costs ten times a BIGINT one. With c the larger of the two amounts in cents, c <= 4 * 10^18 /
+-- (r * s) and u <= 10^12 keep 2 * c * r * s + 100 * u below 2^63; r * s above 4 * 10^18 takes the
+-- HUGEINT branch (a limit of -1), and so does a fact whose c or u is larger.
+--
 -- Reads:
 --   marts.sales_lines
 --   staging.exchange_rates
@@ -22,28 +28,58 @@ WITH published AS (
     WHERE currency = 'USD'
 ),
 
-scaled_rates AS (
+exact_rates AS (
     SELECT r.rate_date, r.currency, r.rate, u.minor_unit,
            CAST(CAST(r.rate AS DECIMAL(38, 6)) * 1000000 AS HUGEINT) * u.minor_units_per_unit AS rate_scaled
     FROM published AS r
     INNER JOIN staging.currency_minor_units AS u ON r.currency = u.currency
 ),
 
+scaled_rates AS (
+    SELECT rate_date, currency, rate, minor_unit, rate_scaled,
+           CASE WHEN rate_scaled <= 4000000000000000000 THEN CAST(rate_scaled AS BIGINT) END AS rate_scaled_bigint,
+           CASE
+               WHEN rate_scaled <= 4000000000000000000 THEN CAST(4000000000000000000 // rate_scaled AS BIGINT)
+               ELSE -1
+           END AS bigint_cents_limit
+    FROM exact_rates
+),
+
+-- Per fact, not per amount: c before and after and u, and their BIGINT copies where they are small
+-- enough (else NULL, and the HUGEINT branch).
 facts AS (
-    SELECT booked_day, sale_day, cart_id, product_id, category, kind, quantity_before, quantity_after,
-           quantity, rate_date, usd_per_eur,
-           CAST(price_usd * 100 AS HUGEINT) AS usd_cents,
-           CAST(usd_per_eur * 1000000 AS HUGEINT) AS usd_millionths
+    SELECT booked_day, sale_day, cart_id, product_id, category, kind, quantity, rate_date, usd_per_eur,
+           CAST(usd_per_eur * 1000000 AS HUGEINT) AS usd_millionths,
+           CAST(quantity_after AS HUGEINT) * CAST(price_usd * 100 AS HUGEINT) AS cents_after,
+           CAST(quantity_before AS HUGEINT) * CAST(price_usd * 100 AS HUGEINT) AS cents_before
     FROM marts.sales_lines
+),
+
+bigint_facts AS (
+    SELECT booked_day, sale_day, cart_id, product_id, category, kind, quantity, rate_date, usd_per_eur,
+           cents_after, cents_before, usd_millionths,
+           CASE WHEN fits THEN CAST(greatest(cents_after, cents_before) AS BIGINT) END AS cents_max_bigint,
+           CASE WHEN fits THEN CAST(cents_after AS BIGINT) END AS cents_after_bigint,
+           CASE WHEN fits THEN CAST(cents_before AS BIGINT) END AS cents_before_bigint,
+           CASE WHEN fits THEN CAST(usd_millionths AS BIGINT) END AS usd_millionths_bigint
+    FROM (
+        SELECT *,
+               (greatest(cents_after, cents_before) <= 4000000000000000000
+                AND usd_millionths <= 1000000000000) AS fits
+        FROM facts
+    ) AS f
 )
 
 SELECT f.booked_day, f.sale_day, f.cart_id, f.product_id, r.currency, f.category, f.kind, f.quantity,
-       CAST(
-           (2 * f.quantity_after * f.usd_cents * r.rate_scaled + 100 * f.usd_millionths) // (200 * f.usd_millionths)
-           - (2 * f.quantity_before * f.usd_cents * r.rate_scaled + 100 * f.usd_millionths)
-           // (200 * f.usd_millionths)
-           AS BIGINT
-       ) AS amount_minor,
+       CAST(CASE
+           WHEN f.cents_max_bigint <= r.bigint_cents_limit
+               THEN (2 * f.cents_after_bigint * r.rate_scaled_bigint + 100 * f.usd_millionths_bigint)
+                   // (200 * f.usd_millionths_bigint)
+                   - (2 * f.cents_before_bigint * r.rate_scaled_bigint + 100 * f.usd_millionths_bigint)
+                   // (200 * f.usd_millionths_bigint)
+           ELSE (2 * f.cents_after * r.rate_scaled + 100 * f.usd_millionths) // (200 * f.usd_millionths)
+               - (2 * f.cents_before * r.rate_scaled + 100 * f.usd_millionths) // (200 * f.usd_millionths)
+       END AS BIGINT) AS amount_minor,
        r.minor_unit, r.rate, f.usd_per_eur, f.rate_date
-FROM facts AS f
+FROM bigint_facts AS f
 INNER JOIN scaled_rates AS r ON f.rate_date = r.rate_date;
