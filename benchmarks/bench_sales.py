@@ -124,7 +124,7 @@ def count_rows(path: Path) -> int:
     if path.suffix == ".parquet":
         import duckdb
 
-        return duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
+        return duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchall()[0][0]
     lines = 0
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 24):
