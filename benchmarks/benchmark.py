@@ -40,7 +40,7 @@ Pipeline runs are interleaved round by round (floor, day, month, ...), so a slow
 machine hits every figure of a round alike. Each run writes to its own scratch folder; only the
 JSON lands in data/bench/ (or --output).
 
-  make bench                                  the full benchmark (about 45 minutes on 2 cores)
+  make bench                                  the full benchmark (about 50 minutes on 2 cores)
   .venv/bin/python benchmarks/benchmark.py --quick --output /tmp/bench
                                               small sizes, one repetition: checks that the results
                                               agree (run by `make test`), not the times
