@@ -41,41 +41,62 @@ FIRST_DAY = {"staging.exchange_rates": "SELECT DISTINCT rate_date FROM marts.pro
 RUN_TABLES = ("raw.responses", "ops.run_log", "ops.loads", "ops.reconciliation")
 
 
-def copy_days(warehouse: Path, first_day: dt.date, days: int, first_run: str) -> dict:
+def copy_days(
+    warehouse: Path,
+    first_day: dt.date,
+    days: int,
+    first_run: str,
+    day_tables: tuple = DAY_TABLES,
+    run_tables: tuple = RUN_TABLES,
+    values: dict | None = None,
+    counted: tuple = (),
+) -> dict:
     """Days first_day + 1 .. first_day + days - 1, each a copy of first_day's rows and its run's rows.
 
     Each day is one INSERT of the first day's rows (held in temporary tables), so every day has
     row groups of its own, as a daily load leaves them; a month of days is one transaction. The
     copied runs' rows point at the first run's landed bodies (data/raw is files: a day's cost does
     not depend on how many there are).
+
+    day_tables may give a fourth item, {column: expression}, and run_tables (table, {column:
+    expression}) for a run table: columns other than dates that move with the day (bench_sales:
+    cart ids), each expression formatted with {offset} and `values`. `counted`: tables whose rows
+    are counted beside the products'.
     """
     import duckdb
 
     con = duckdb.connect(str(warehouse))
     try:
         con.execute("SET preserve_insertion_order = false")  # each day's INSERT in parallel
-        for number, (table, column, _) in enumerate(DAY_TABLES):
+        day_tables = [(*t, {}) if len(t) == 3 else t for t in day_tables]
+        run_tables = [(t, {}) if isinstance(t, str) else t for t in run_tables]
+        for number, (table, column, _, _) in enumerate(day_tables):
             first = FIRST_DAY.get(table, "SELECT CAST(? AS DATE)")
             con.execute(
                 f"CREATE TEMP TABLE day_{number} AS SELECT * FROM {table} WHERE {column} IN ({first})", [first_day]
             )
-        for number, table in enumerate(RUN_TABLES):
+        for number, (table, _) in enumerate(run_tables):
             con.execute(f"CREATE TEMP TABLE run_{number} AS SELECT * FROM {table} WHERE run_id = ?", [first_run])
         for month in range(1, days, 30):
             con.execute("BEGIN TRANSACTION")
             for offset in range(month, min(month + 30, days)):
-                for number, (table, column, shifted) in enumerate(DAY_TABLES):
-                    replaced = ", ".join(f"{c} + {offset} AS {c}" for c in (column, *shifted))
-                    con.execute(f"INSERT INTO {table} SELECT * REPLACE ({replaced}) FROM day_{number}")
-                for number, table in enumerate(RUN_TABLES):
-                    con.execute(
-                        f"INSERT INTO {table} SELECT * REPLACE ('{first_run}-' || {offset} AS run_id) FROM run_{number}"
+                for number, (table, column, shifted, moved) in enumerate(day_tables):
+                    replaced = ", ".join(
+                        [f"{c} + {offset} AS {c}" for c in (column, *shifted)]
+                        + [f"{e.format(offset=offset, **(values or {}))} AS {c}" for c, e in moved.items()]
                     )
+                    con.execute(f"INSERT INTO {table} SELECT * REPLACE ({replaced}) FROM day_{number}")
+                for number, (table, moved) in enumerate(run_tables):
+                    replaced = ", ".join(
+                        [f"'{first_run}-' || {offset} AS run_id"]
+                        + [f"{e.format(offset=offset, **(values or {}))} AS {c}" for c, e in moved.items()]
+                    )
+                    con.execute(f"INSERT INTO {table} SELECT * REPLACE ({replaced}) FROM run_{number}")
             con.execute("COMMIT")
         con.execute("CHECKPOINT")
         sizes = {
             table: con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-            for table in (*(t for t, _, _ in DAY_TABLES), "marts.product_prices", "raw.responses")
+            for table in (*(t[0] for t in DAY_TABLES), "marts.product_prices", "raw.responses", *counted)
         }
     finally:
         con.close()

@@ -25,12 +25,22 @@ noisy machine:
             peak RSS, bytes of the outputs and of the run record; and our extract + validate +
             load of the largest body side by side with pandas json_normalize + insert and with
             the floor, DuckDB's read_json into a table without a check (bench_catalogue.py)
+  sales_scale
+            a live daily run (--category all) on a day of 100,000 carts of 10 lines (1,000,000
+            cart lines, priced in every currency), against the same run on the recorded carts (7
+            carts), with CSV and with Parquet deliverables: time, peak RSS, rows (bench_sales.py)
+  sales_history
+            one more day of 100,000 cart lines on a warehouse holding 365 days of them, against
+            the same day on an empty warehouse (bench_sales.py)
+  sales_requests
+            the requests of a live run of 1, 31 and 365 days with carts on every day, by endpoint
+            (bench_sales.py)
 
 Pipeline runs are interleaved round by round (floor, day, month, ...), so a slow spell of the
 machine hits every figure of a round alike. Each run writes to its own scratch folder; only the
 JSON lands in data/bench/ (or --output).
 
-  make bench                                  the full benchmark (about 45 minutes on 2 cores)
+  make bench                                  the full benchmark (about 50 minutes on 2 cores)
   .venv/bin/python benchmarks/benchmark.py --quick --output /tmp/bench
                                               small sizes, one repetition: checks that the results
                                               agree (run by `make test`), not the times
@@ -71,6 +81,7 @@ from bench_history import (
 )
 from bench_pipeline import bench_catalogue, bench_memory, bench_requests, bench_runs
 from bench_report import table, verdicts
+from bench_sales import bench_sales_history, bench_sales_requests, bench_sales_scale, sales_table, sales_verdicts
 from bench_scale import (
     bench_scale,
     work_compare,
@@ -99,6 +110,13 @@ FULL = {
     "history_days": 365,
     "history_repeat": 3,
     "weekly_repeat": 2,  # the full backup and the bare export of the year, each
+    "sales_carts": 100_000,
+    "sales_lines_per_cart": 10,
+    "sales_formats": ("csv", "parquet"),
+    "sales_repeat": 2,  # a million-line run takes a minute or more
+    "sales_history_lines": 100_000,
+    "sales_history_days": 365,
+    "sales_request_carts": 10,  # a day's carts in the request spans: the count, not the size, is measured
 }
 QUICK = {
     "repeat": 1,
@@ -117,8 +135,27 @@ QUICK = {
     "history_days": 5,
     "history_repeat": 1,
     "weekly_repeat": 1,
+    "sales_carts": 1_000,
+    "sales_lines_per_cart": 10,
+    "sales_formats": ("csv",),
+    "sales_repeat": 1,
+    "sales_history_lines": 1_000,
+    "sales_history_days": 5,
+    "sales_request_carts": 2,
 }
 REQUEST_SPANS = ("day", "month", "year")
+SECTIONS = (
+    "daily",
+    "catalogue",
+    "requests",
+    "memory",
+    "scale",
+    "catalogue_scale",
+    "history_scale",
+    "sales_scale",
+    "sales_history",
+    "sales_requests",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,9 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--days", type=int, help="days of the generated table (default: 1000; quick: 30)")
     parser.add_argument(
         "--sections",
-        default="daily,catalogue,requests,memory,scale,catalogue_scale,history_scale",
+        default=",".join(SECTIONS),
         help="comma-separated subset of daily (with the backfills), catalogue (category all, every currency), "
-        "requests, memory, scale, catalogue_scale (20 to 1,000,000 products), history_scale (one more day on a year)",
+        "requests, memory, scale, catalogue_scale (20 to 1,000,000 products), history_scale (one more day on a year), "
+        "sales_scale (a day of 1,000,000 cart lines), sales_history (one more day of sales on a year), "
+        "sales_requests (requests of live runs with carts)",
     )
     parser.add_argument(
         "--catalogue-sizes", help="comma-separated catalogue sizes (default: 20,200000,1000000; quick: 20,5000)"
@@ -153,6 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name, default in (("days", "365; quick: 5"), ("products", "100,000; quick: 2,000"), ("repeat", "3; quick: 1")):
         parser.add_argument(f"--history-{name}", type=int, help=f"history_scale: {name} (default: {default})")
+    parser.add_argument(
+        "--sales-carts", type=int, help="sales_scale: carts of the day (default: 100,000; quick: 1,000)"
+    )
+    parser.add_argument("--sales-repeat", type=int, help="rounds of the sales sections (default: 2; quick: 1)")
+    parser.add_argument("--sales-formats", help="sales_scale: comma-separated csv,parquet (default: both; quick: csv)")
+    for name, default in (("days", "365; quick: 5"), ("lines", "100,000; quick: 1,000")):
+        parser.add_argument(f"--sales-history-{name}", type=int, help=f"sales_history: {name} (default: {default})")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--keep-scratch", action="store_true", help="keep the scratch folder (its path is printed)")
     return parser
@@ -179,15 +225,20 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = dict(QUICK if args.quick else FULL)
     numbers = ("repeat", "scale_repeat", "products", "days", "catalogue_scale_repeat")
-    for key in (*numbers, "history_days", "history_products", "history_repeat"):
+    for key in (*numbers, "history_days", "history_products", "history_repeat", "sales_carts", "sales_repeat"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
+    for key in ("sales_history_days", "sales_history_lines"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    if args.sales_formats:
+        settings["sales_formats"] = tuple(f.strip() for f in args.sales_formats.split(","))
     if args.catalogue_sizes:
         settings["catalogue_sizes"] = tuple(int(n) for n in args.catalogue_sizes.split(","))
     if args.repeat is not None:
         settings["memory_repeat"] = min(settings["memory_repeat"], args.repeat)
     sections = {s.strip() for s in args.sections.split(",") if s.strip()}
-    unknown = sections - {"daily", "catalogue", "requests", "memory", "scale", "catalogue_scale", "history_scale"}
+    unknown = sections - set(SECTIONS)
     if unknown:
         build_parser().error(f"unknown sections: {', '.join(sorted(unknown))}")
 
@@ -205,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             **settings,
             "backfill": list(settings["backfill"]),
             "catalogue_sizes": list(settings["catalogue_sizes"]),
+            "sales_formats": list(settings["sales_formats"]),
             "sections": sorted(sections),
             "ecb_last_date": last.isoformat(),
             "category": CATEGORY,
@@ -242,13 +294,33 @@ def main(argv: list[str] | None = None) -> int:
             )
             report["history_scale"] = bench_history_scale(settings, windows, scratch)
             ok &= report["history_scale"]["last_backup"]["kind"] == "incremental"
+        if "sales_scale" in sections:
+            log(
+                f"sales_scale: {settings['sales_carts']:,} carts of {settings['sales_lines_per_cart']} lines, live runs"
+            )
+            report["sales_scale"] = bench_sales_scale(settings, windows, scratch)
+            ok &= report["sales_scale"]["checks_ok"]
+        if "sales_history" in sections:
+            log(
+                f"sales_history: one more day on {settings['sales_history_days']} days x "
+                f"{settings['sales_history_lines']:,} cart lines, against an empty warehouse"
+            )
+            report["sales_history"] = bench_sales_history(settings, windows, scratch)
+            ok &= report["sales_history"]["checks_ok"]
+        if "sales_requests" in sections:
+            log("sales_requests: live runs of 1, 31 and 365 days with carts on every day")
+            report["sales_requests"] = bench_sales_requests(settings, windows, scratch)
+            found = report["sales_requests"]
+            ok &= found["constant"] and found["one_per_read"] and found["all_booked"]
     finally:
         if args.keep_scratch:
             log(f"scratch kept: {scratch}")
         else:
             shutil.rmtree(scratch, ignore_errors=True)
     report["duration_seconds"] = time.perf_counter() - started
-    report["targets"] = verdicts(report) + catalogue_verdicts(report) + history_verdicts(report)
+    report["targets"] = (
+        verdicts(report) + catalogue_verdicts(report) + history_verdicts(report) + sales_verdicts(report)
+    )
     report["agree"] = ok
 
     output = Path(args.output)
@@ -258,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(report))
     print(catalogue_table(report))
     print(history_table(report))
+    print(sales_table(report))
     print(f"\n{report['duration_seconds']:.0f}s; figures written to {path}")
     if not ok:
         print("RESULTS DISAGREE (see above)", file=sys.stderr)

@@ -144,3 +144,48 @@ def test_one_more_day_on_a_history_is_measured_against_an_empty_warehouse(quick)
     names = {target["name"] for target in report["targets"]}
     assert any(name.startswith("one more day on") and name.endswith("bytes written") for name in names)
     assert any(name.startswith("weekly full backup / bare EXPORT DATABASE") for name in names)
+
+
+def test_a_day_of_generated_carts_is_booked_priced_and_exported_in_every_currency(quick):
+    report, stdout = quick
+    scale = report["sales_scale"]
+    assert scale["checks_ok"] is True
+    formats = report["settings"]["sales_formats"]
+    assert [(run["source"], run["format"]) for run in scale["runs"].values()] == [
+        (source, fmt) for source in ("recorded", "generated") for fmt in formats
+    ]
+    for run in scale["runs"].values():
+        check = run["check"]
+        # Every line staged and booked once as a sale; every fact in every currency, all exported.
+        assert check["cart_lines"] == check["sales_lines"] == run["lines"]
+        assert check["amounts"] == check["exported_amounts"] == run["lines"] * check["currencies"]
+        for key in ("seconds", "ratio_to_recorded", "peak_rss_mb"):
+            assert set(run[key]) >= STATS, key
+    generated = [run for run in scale["runs"].values() if run["source"] == "generated"]
+    assert {run["lines"] for run in generated} == {scale["carts"] * scale["lines_per_cart"]}
+    assert "sales, a day of carts" in stdout
+
+
+def test_one_more_day_of_sales_on_a_history_books_only_its_own_sales(quick):
+    report, _ = quick
+    history = report["sales_history"]
+    assert history["checks_ok"] is True
+    assert history["sizes"]["marts.sales_lines"] == history["sizes"]["staging.cart_lines"]
+    assert history["sizes"]["marts.sales_lines"] == history["days"] * history["lines_per_day"]
+    for where in ("empty", "history"):
+        assert history["checks"][where]["kinds"] == {"sale": history["lines_per_day"]}
+        for figure in ("seconds", "bytes_written", "rss_mb"):
+            assert set(history[where][figure]) >= STATS and history[where][figure]["median"] > 0
+
+
+def test_a_live_run_reads_each_source_once_whatever_its_span(quick):
+    report, _ = quick
+    requests = report["sales_requests"]
+    spans = requests["spans"]
+    assert [span["days"] for span in spans.values()] == [1, 31, 365]
+    assert requests["constant"] and requests["one_per_read"] and requests["all_booked"]
+    for span in spans.values():
+        # One rates request; products and carts once in the notebooks, once in the reconciliation.
+        assert (span["rates"], span["products"], span["carts"]) == (1, 2, 2)
+        assert len(span["carts_urls"]) == 1
+        assert span["facts_booked"] == span["lines_served"] > 0

@@ -37,6 +37,7 @@ from pricing_pipeline.common.errors import PipelineError
 from pricing_pipeline.common.files import copy_whole
 from pricing_pipeline.common.parameters import RunParameters
 from pricing_pipeline.common.paths import backup_root
+from pricing_pipeline.sales.window import MAX_LOOKBACK_DAYS
 from pricing_pipeline.warehouse.connection import (
     connect,
     duckdb_config,
@@ -48,6 +49,16 @@ from pricing_pipeline.warehouse.connection import (
 from pricing_pipeline.warehouse.data_tests import run_data_tests
 from pricing_pipeline.warehouse.partitions import TABLES as DAY_TABLES
 from pricing_pipeline.warehouse.partitions import run_scope
+
+# The sales tables a run writes (sales/load.py), by the day column of their partitions and the days
+# before the run's first that a run may write: the lines and the restated days of its lookback
+# window, whose length the run log does not record (the longest one, then), the facts of its days
+# only. Scoped, an incremental backup copies a few days of them rather than every cart ever sold.
+SALES_SCOPES = {
+    "staging.cart_lines": ("cart_day", MAX_LOOKBACK_DAYS),
+    "marts.sales_lines": ("booked_day", 0),
+    "marts.sales_daily": ("day", MAX_LOOKBACK_DAYS),
+}
 
 MANIFEST = "backup.json"
 __all__ = ["BackupDamaged", "BackupFailed", "backup_root", "export_backup", "find_backups", "restore_backup"]
@@ -257,6 +268,13 @@ def _changed_scopes(
             scopes[table] = (
                 " OR ".join(f"({where})" for where, _ in clauses) or "FALSE",
                 [_json_value(arg) for _, args in clauses for arg in args],
+            )
+        elif table in SALES_SCOPES:
+            column, before = SALES_SCOPES[table]
+            clauses = [(p.start_date - dt.timedelta(days=before), p.end_date) for p in runs_parameters]
+            scopes[table] = (
+                " OR ".join(f"({column} BETWEEN ? AND ?)" for _ in clauses) or "FALSE",
+                [_json_value(day) for clause in clauses for day in clause],
             )
         elif _has_column(con, table, "run_id"):
             scopes[table] = ("run_id IN (SELECT unnest(CAST(? AS VARCHAR[])))", [run_ids])

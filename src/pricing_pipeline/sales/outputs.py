@@ -41,6 +41,7 @@ PARQUET_COLUMNS = {
     "sales_daily.csv": None,
     "sales_line_amounts.csv": (f"{AMOUNT_TEXT} AS amount", "amount_minor, minor_unit"),
 }
+UNORDERED_PARQUET = "sales_line_amounts.csv"
 
 
 def export_sales_outputs(
@@ -57,6 +58,10 @@ def export_sales_outputs(
     ):
         if parquet and PARQUET_COLUMNS[name]:
             query = query.replace(*PARQUET_COLUMNS[name])
+        if parquet and name == UNORDERED_PARQUET:
+            # As the products' prices: Parquet readers take no meaning from row order, and sorting a
+            # day of a million lines' 31 M amounts cost four times computing and writing them.
+            query = query.split(" ORDER BY ")[0]
         start = params.start_date if scope == "days" else window.start
         export = export_parquet if parquet else export_csv
         paths.append(

@@ -137,3 +137,15 @@ def test_each_fault_the_audit_catches_is_caught_by_the_load_too(fault, case, tmp
         assert named >= caught_by_load, named
     finally:
         con.close()
+
+
+def test_the_sales_load_leaves_only_the_amounts_key_to_the_audit():
+    from pricing_pipeline.sales.load import SALES_MODELS
+
+    def sales_names(in_load: bool) -> set[str]:
+        return {test.name for test in collect(None, SALES_MODELS, partitions_only=True, in_load=in_load)}
+
+    # The view's key follows from the facts' key, which the load tests, and from the rates' inputs
+    # (the FAULTS above: each fault that would duplicate a key is caught by a products load's tests).
+    assert sales_names(in_load=False) - sales_names(in_load=True) == {"marts_sales_line_amounts_unique"}
+    assert {"marts_sales_lines_unique", "marts_sales_line_amounts_not_null"} <= sales_names(in_load=True)

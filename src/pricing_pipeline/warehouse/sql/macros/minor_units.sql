@@ -5,7 +5,8 @@
 --   marts.publication_rates()  every ECB publication's rates, EUR itself at 1 (the ECB quotes
 --                              every currency per EUR), each with its currency's minor unit and
 --                              rate_scaled = r * s: the rate in millionths times s = 10^minor_unit,
---                              an exact integer (HUGEINT: rates reach 10^6, TRL)
+--                              an exact integer (HUGEINT: rates reach 10^6, TRL), with its
+--                              BIGINT copy and bigint_cents_limit where BIGINT suffices
 --   marts.minor_units_half_up(usd_cents, rate_scaled, usd_millionths)
 --                              c * r * s / (100 * u) rounded ONCE, half-up, in integers:
 --                              floor((2 * c * r * s + 100 * u) / (200 * u)), with c the USD cents
@@ -29,13 +30,27 @@ WITH published AS (
     UNION ALL
     SELECT rate_date, 'EUR' AS currency, CAST(1 AS DECIMAL(18, 6)) AS rate FROM staging.exchange_rates
     WHERE currency = 'USD'
+),
+
+exact AS (
+    SELECT r.rate_date, r.currency, r.rate, u.minor_unit,
+           -- DECIMAL(38,6) first: rates reach 10^6 (TRL), and 10^6 * 10^6 overflows DECIMAL(18,6).
+           CAST(CAST(r.rate AS DECIMAL(38, 6)) * 1000000 AS HUGEINT) * u.minor_units_per_unit AS rate_scaled
+    FROM published AS r
+    INNER JOIN staging.currency_minor_units AS u ON r.currency = u.currency
 )
 
-SELECT r.rate_date, r.currency, r.rate, u.minor_unit,
-       -- DECIMAL(38,6) first: rates reach 10^6 (TRL), and 10^6 * 10^6 overflows DECIMAL(18,6).
-       CAST(CAST(r.rate AS DECIMAL(38, 6)) * 1000000 AS HUGEINT) * u.minor_units_per_unit AS rate_scaled
-FROM published AS r
-INNER JOIN staging.currency_minor_units AS u ON r.currency = u.currency;
+-- The BIGINT copy of r * s, and the largest USD cents c whose quotient stays in BIGINT: with
+-- c <= 4 * 10^18 / (r * s) and u < 10^12, 2 * c * r * s + 100 * u stays below 2^63. r * s above
+-- 4 * 10^18 has no BIGINT copy and a limit of -1 (every amount takes the HUGEINT branch). A
+-- HUGEINT division costs ten times a BIGINT one, and the callers divide per output row.
+SELECT rate_date, currency, rate, minor_unit, rate_scaled,
+       CASE WHEN rate_scaled <= 4000000000000000000 THEN CAST(rate_scaled AS BIGINT) END AS rate_scaled_bigint,
+       CASE
+           WHEN rate_scaled <= 4000000000000000000 THEN CAST(4000000000000000000 // rate_scaled AS BIGINT)
+           ELSE -1
+       END AS bigint_cents_limit
+FROM exact;
 
 -- Untyped parameters: the quotient is computed in the caller's integer type (BIGINT or HUGEINT).
 CREATE OR REPLACE MACRO marts.minor_units_half_up(usd_cents, rate_scaled, usd_millionths) AS

@@ -31,20 +31,9 @@
 CREATE OR REPLACE VIEW marts.product_prices AS
 -- The integer factors are taken once per rate and once per product-day, not once per output row:
 -- r * s per (publication, currency), c and u per (day, product).
--- The same quotient in BIGINT wherever it cannot overflow, HUGEINT elsewhere: a HUGEINT division per
--- price costs ten times a BIGINT one. With c <= 4 * 10^18 / (r * s), 2 * c * r * s + 100 * u stays
--- below 2^63 (u < 10^12); r * s above 4 * 10^18 takes the HUGEINT branch (a limit of -1).
-WITH scaled_rates AS (
-    SELECT rate_date, currency, rate, minor_unit, rate_scaled,
-           CASE WHEN rate_scaled <= 4000000000000000000 THEN CAST(rate_scaled AS BIGINT) END AS rate_scaled_bigint,
-           CASE
-               WHEN rate_scaled <= 4000000000000000000 THEN CAST(4000000000000000000 // rate_scaled AS BIGINT)
-               ELSE -1
-           END AS bigint_cents_limit
-    FROM marts.publication_rates()
-),
-
-products AS (
+-- The quotient in BIGINT wherever it cannot overflow (a price of at most the rate's
+-- bigint_cents_limit), HUGEINT elsewhere (macros/minor_units.sql says why and where the limit is).
+WITH products AS (
     SELECT day, product_id, title, category, price_usd, usd_per_eur, rate_date,
            CAST(price_usd * 100 AS BIGINT) AS usd_cents,
            CAST(usd_per_eur * 1000000 AS BIGINT) AS usd_millionths
@@ -59,4 +48,4 @@ SELECT p.day, p.product_id, r.currency, p.title, p.category, p.price_usd,
        END AS BIGINT) AS price_minor,
        r.minor_unit, r.rate, p.usd_per_eur, p.rate_date
 FROM products AS p
-INNER JOIN scaled_rates AS r ON p.rate_date = r.rate_date;
+INNER JOIN marts.publication_rates() AS r ON p.rate_date = r.rate_date;
