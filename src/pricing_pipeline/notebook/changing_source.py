@@ -43,7 +43,7 @@ def _label(day: dt.date) -> str:
 def listing_prices(week: script.ScriptedWeek) -> pd.DataFrame:
     """Product x day: the listed USD price, blank when the product is not in the category that day."""
     rows = [
-        {"product_id": p["id"], "day": _label(day), "price_usd": p["price"]}
+        {"product_id": p["id"], "day": _label(day), "price_usd": f"{p['price']:.2f}"}
         for number, day in enumerate(week.dates)
         for p in script.catalogue_on(number)
     ]
