@@ -101,8 +101,10 @@ def parse_carts(
     body = _decode_json(response)
     if not isinstance(body, list):
         raise fail("body", f"expected a list of carts, got {type(body).__name__}")
-    rows = []
+    columns: dict[str, list] = {name: [] for name in CART_LINE_COLUMNS}
+    cart_ids, user_ids, days, product_ids, quantities, categories = columns.values()
     first_index: dict[int, int] = {}
+    days_of: dict[str, dt.date | None] = {}  # a window's carts share a few date strings
     for index, cart in enumerate(body):
         if not isinstance(cart, dict):
             raise fail(f"cart {index}", f"expected an object, got {type(cart).__name__}")
@@ -116,7 +118,13 @@ def parse_carts(
         user_id = cart.get("userId")
         if not _positive_int(user_id):
             raise fail(where, f"field 'userId' is {_shown(user_id)}; expected a positive integer")
-        day = cart_day(cart.get("date"))
+        text = cart.get("date")
+        if isinstance(text, str):
+            if text not in days_of:
+                days_of[text] = cart_day(text)
+            day = days_of[text]
+        else:
+            day = None
         if day is None:
             raise fail(where, f"field 'date' is {_shown(cart.get('date'))}; expected an ISO date-time")
         if not window.start <= day <= window.end:
@@ -127,25 +135,35 @@ def parse_carts(
         if not isinstance(lines, list):
             raise fail(where, f"field 'products' is {_shown(lines)}; expected a list of lines")
         seen: set[int] = set()
+        # The line checks inline (no call per line, the message built only on a failure): a day of
+        # a million lines is read here twice, by the extract and by the reconciliation.
         for number, line in enumerate(lines):
-            at = f"{where} line {number}"
-            if not isinstance(line, dict):
-                raise fail(at, f"expected an object, got {type(line).__name__}")
+            if type(line) is not dict:
+                raise fail(f"{where} line {number}", f"expected an object, got {type(line).__name__}")
             product_id, quantity = line.get("productId"), line.get("quantity")
-            if not _positive_int(product_id):
-                raise fail(at, f"field 'productId' is {_shown(product_id)}; expected a positive integer")
-            if not _positive_int(quantity):
-                raise fail(at, f"field 'quantity' is {_shown(quantity)}; expected a positive integer")
+            if not (type(product_id) is int and 0 < product_id <= ID_LIMIT):
+                raise fail(
+                    f"{where} line {number}", f"field 'productId' is {_shown(product_id)}; expected a positive integer"
+                )
+            if not (type(quantity) is int and 0 < quantity <= ID_LIMIT):
+                raise fail(
+                    f"{where} line {number}", f"field 'quantity' is {_shown(quantity)}; expected a positive integer"
+                )
             if product_id in seen:
-                raise fail(at, f"field 'productId' {product_id} is in the cart twice")
+                raise fail(f"{where} line {number}", f"field 'productId' {product_id} is in the cart twice")
             seen.add(product_id)
             category = catalogue.get(product_id)
             if category is None:
                 if whole_catalogue:
-                    raise fail(at, f"field 'productId' {product_id} is not in the catalogue")
+                    raise fail(f"{where} line {number}", f"field 'productId' {product_id} is not in the catalogue")
                 continue
-            rows.append((cart_id, user_id, day, product_id, quantity, category))
-    frame = pd.DataFrame(rows, columns=CART_LINE_COLUMNS)
+            cart_ids.append(cart_id)
+            user_ids.append(user_id)
+            days.append(day)
+            product_ids.append(product_id)
+            quantities.append(quantity)
+            categories.append(category)
+    frame = pd.DataFrame(columns)
     frame["cart_day"] = pd.to_datetime(frame["cart_day"])
     frame = frame.astype({"cart_id": "int64", "user_id": "int64", "product_id": "int64", "quantity": "int64"})
     return frame.sort_values(["cart_day", "cart_id", "product_id"], ignore_index=True)
