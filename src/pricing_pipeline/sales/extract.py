@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -66,11 +67,11 @@ def _positive_int(value: Any) -> bool:
 
 
 def parse_carts(
-    response: RawResponse, window: SalesWindow, catalogue: dict[int, str], whole_catalogue: bool
+    response: RawResponse, window: SalesWindow, catalogue: Mapping[int, str], whole_catalogue: bool
 ) -> pd.DataFrame:
     """Tidy cart lines (cart_id, user_id, cart_day, product_id, quantity, category), validated.
 
-    catalogue maps the run's product ids to their category. With the whole catalogue, a product
+    catalogue maps the run's product ids to their category (a dict, or the hand-off's Catalogue). With the whole catalogue, a product
     it does not hold is an error; with one category, lines of other products belong to other
     categories' runs and are left out (the run prices its category only).
     """
