@@ -18,6 +18,11 @@ double to 7 decimals gives the literal back exactly). plain_numbers() checks tha
 bytes first (the check may also trip on text inside strings; such a body simply takes the exact
 path); the decimal checks are then made on DECIMAL(18, 7) values, exact.
 
+Two consumers: products_in_bulk answers the frame (parse_products, for the reconciliation of a
+changed body); handoff_in_bulk writes the same rows straight to the hand-off Parquet file in one
+streaming query, so that the daily run's extract holds neither the body nor a frame of it
+(extract/products.py).
+
 One difference of JSON dialect is not covered: an object repeating a key (Python keeps the last
 value). Fake Store never sends one.
 """
