@@ -32,6 +32,7 @@ from __future__ import annotations
 import mmap
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -196,27 +197,31 @@ def handoff_in_bulk(body_path: Path, category: str, target: Path) -> int | None:
     Returns the number of products; None when any record fails a check, or the body is not an array
     of records DuckDB reads: then target is removed, and the exact path says what is wrong.
     """
-    try:
-        if not plain_numbers_in_file(body_path):
-            return None
-        con = duckdb.connect(config={"memory_limit": HANDOFF_MEMORY, "temp_directory": str(target.parent)})
+    # The scan of the raw bytes runs beside DuckDB's read (numpy and DuckDB both release the GIL):
+    # its answer only decides whether DuckDB's file is kept.
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        plain = beside.submit(plain_numbers_in_file, body_path)
         try:
-            # A record failing a check stops the write at once (error() in the filter): no second
-            # pass over the body to count the failures first.
-            con.execute(
-                f"COPY (SELECT {_COLUMNS} FROM ({_RECORDS.replace('@PATH@', quoted_path(body_path))}) "
-                f"WHERE CASE WHEN {_VALID} THEN true ELSE error('a record fails a check') END) "
-                f"TO '{quoted_path(target)}' (FORMAT parquet)",
-                _checks(category),
-            )
-            # Only the ids are read back: repeated ids are found in the file, not while streaming.
-            records, ids = con.execute(
-                f"SELECT count(*), count(DISTINCT product_id) FROM read_parquet('{quoted_path(target)}')"
-            ).fetchone()
-        finally:
-            con.close()
-    except duckdb.Error:
-        records = ids = 0  # not JSON, not an array, not UTF-8, a record failing a check...
+            con = duckdb.connect(config={"memory_limit": HANDOFF_MEMORY, "temp_directory": str(target.parent)})
+            try:
+                # A record failing a check stops the write at once (error() in the filter): no
+                # second pass over the body to count the failures first.
+                con.execute(
+                    f"COPY (SELECT {_COLUMNS} FROM ({_RECORDS.replace('@PATH@', quoted_path(body_path))}) "
+                    f"WHERE CASE WHEN {_VALID} THEN true ELSE error('a record fails a check') END) "
+                    f"TO '{quoted_path(target)}' (FORMAT parquet)",
+                    _checks(category),
+                )
+                # Only the ids are read back: repeated ids are found in the file, not while streaming.
+                records, ids = con.execute(
+                    f"SELECT count(*), count(DISTINCT product_id) FROM read_parquet('{quoted_path(target)}')"
+                ).fetchone()
+            finally:
+                con.close()
+        except duckdb.Error:
+            records = ids = 0  # not JSON, not an array, not UTF-8, a record failing a check...
+        if not plain.result():
+            records = ids = 0  # a number a double may not give back exactly
     if records == 0 or ids != records:
         target.unlink(missing_ok=True)
         return None
