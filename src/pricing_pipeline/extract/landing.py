@@ -20,6 +20,8 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -60,19 +62,21 @@ def kept_body(body_path: Path, digest: str) -> Path:
     return kept
 
 
-def landed_before(con: duckdb.DuckDBPyConnection, run_id: str, digest: str, size: int, data_dir: Path) -> Path | None:
-    """The lasting copy of a body this run has already landed with this SHA-256 and size, if its
-    file is still there; None otherwise."""
+def landed_before(
+    con: duckdb.DuckDBPyConnection, run_id: str, digest: Callable[[], str], size: int, data_dir: Path
+) -> Path | None:
+    """The lasting copy of a body this run has already landed with this size and SHA-256 (digest():
+    asked for only when a body of that size was landed), if its file is still there; else None."""
     if "raw.responses" not in user_tables(con):
         return None
     rows = con.execute(
-        "SELECT DISTINCT body_file FROM raw.responses WHERE run_id = ? AND body_sha256 = ? AND body_bytes = ? "
+        "SELECT DISTINCT body_sha256, body_file FROM raw.responses WHERE run_id = ? AND body_bytes = ? "
         "AND body_file IS NOT NULL ORDER BY body_file",
-        [run_id, digest, size],
+        [run_id, size],
     ).fetchall()
-    for (body_file,) in rows:
+    for body_sha256, body_file in rows:
         path = data_dir / body_file
-        if path.is_file() and path.stat().st_size == size:
+        if body_sha256 == digest() and path.is_file() and path.stat().st_size == size:
             return path
     return None
 
@@ -117,14 +121,16 @@ def land_response(response: RawResponse, raw_dir: Path, warehouse: Path, run_id:
     the run id; returns the landed body's path, <raw dir>/<name>.<json|csv>, which parse_products
     reads a large catalogue from.
     """
-    digest = hashlib.sha256(response.body).hexdigest()  # once: a body may be hundreds of MB
     data_dir = warehouse.parent
-    with connect(warehouse) as con:
+    with ThreadPoolExecutor(max_workers=1) as beside, connect(warehouse) as con:
+        # Once (a body may be hundreds of MB), and while the body is written: hashlib lets go of the
+        # GIL, as the write does.
+        digest = beside.submit(lambda: hashlib.sha256(response.body).hexdigest()).result
         move_bodies_out(con, data_dir)  # a warehouse of version 1.1.0
         # The reconciliation's re-read of an unchanged catalogue: hundreds of MB not written (nor
         # backed up) twice.
         kept = landed_before(con, run_id, digest, len(response.body), data_dir)
         body_path = land_raw(response, raw_dir, same_as=kept)
-        kept = kept or kept_body(body_path, digest)
-        land_raw_response(con, response, run_id, digest, kept.relative_to(data_dir).as_posix())
+        kept = kept or kept_body(body_path, digest())
+        land_raw_response(con, response, run_id, digest(), kept.relative_to(data_dir).as_posix())
     return body_path
