@@ -97,7 +97,8 @@ def plain_numbers_in_file(path: Path) -> bool:
                 done = min(end, len(mapped))
                 mapped.madvise(mmap.MADV_DONTNEED, 0, done - done % mmap.PAGESIZE)
 
-            return plain_numbers(mapped, drop)
+            # Where the system has no MADV_DONTNEED the pages simply stay mapped until the scan ends.
+            return plain_numbers(mapped, drop if hasattr(mmap, "MADV_DONTNEED") else None)
 
 
 # One row per record, every check of _product_row as a boolean, the values typed as the frame has

@@ -63,9 +63,10 @@ class HandedOffProducts:
         con = duckdb.connect()
         try:
             source = f"read_parquet('{quoted_path(self.path)}')"
-            if self.count <= pd.get_option("display.max_rows"):
+            limit = pd.get_option("display.max_rows")  # None: pandas shows every row; here, a bounded view
+            half = max(1, (pd.get_option("display.min_rows") or 10) // 2)
+            if self.count <= 2 * half or (limit is not None and self.count <= limit):
                 return con.sql(f"SELECT {shown} FROM {source} ORDER BY product_id").df()
-            half = max(1, pd.get_option("display.min_rows") // 2)
             # Top-N by id at each end: no sort of the whole hand-off.
             head = con.sql(f"SELECT {shown} FROM {source} ORDER BY product_id LIMIT {half}").df()
             tail = con.sql(f"SELECT {shown} FROM {source} ORDER BY product_id DESC LIMIT {half}").df()

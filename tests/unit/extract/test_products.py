@@ -111,3 +111,13 @@ def test_the_catalogue_maps_each_id_to_its_category(tmp_path, path_taken):
     assert dict(catalogue) == expected and len(catalogue) == len(expected)
     assert catalogue.get(max(expected) + 1) is None and catalogue.get(0) is None
     assert all(type(category) is str for category in catalogue.values())
+
+
+def test_a_table_without_a_row_limit_is_still_bounded(tmp_path, path_taken):
+    """display.max_rows None (pandas would show every row): the first and last rows still, and a
+    table of fewer rows than that view shows whole, each row once."""
+    few = hand_off_products(landed(tmp_path, json.dumps(catalogue_records(7)).encode()), params(), tmp_path / "a")
+    many = hand_off_products(landed(tmp_path, json.dumps(catalogue_records(500)).encode()), params(), tmp_path / "b")
+    with pd.option_context("display.max_rows", None, "display.min_rows", 10):
+        assert few.table(["product_id"])["product_id"].tolist() == list(range(1, 8))
+        assert many.table(["product_id"])["product_id"].tolist() == [1, 2, 3, 4, 5, 496, 497, 498, 499, 500]
