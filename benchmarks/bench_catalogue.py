@@ -219,21 +219,33 @@ def folder_size(folder: Path) -> int:
 
 
 def _maxrss_mb() -> float:
+    """This worker's own peak RSS, in MB: VmHWM, the high-water mark of the memory it has mapped
+    since its exec. Not ru_maxrss: a process started by fork (or vfork) and exec inherits in it the
+    benchmark process's high-water mark (GBs of generated bodies), so every worker read as large."""
     import resource
 
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # no /proc: the figure may then include the benchmark's own
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def work_load_ours(url: str, data_dir: str, day: str) -> dict:
-    """Our extract + validate + load of the products body: GET, land (file and raw.responses),
-    parse with every check, merge into staging.product_snapshots with its data tests."""
+    """Our extract + validate + load of the products body, as a daily run does it: GET, land (file
+    and raw.responses), parse with every check into the hand-off file, merge that file into
+    staging.product_snapshots with its data tests."""
     import os
 
     os.environ["FAKESTORE_BASE_URL"] = f"{url}/fakestore"
     from pricing_pipeline.common.parameters import validate_parameters
     from pricing_pipeline.common.paths import RunPaths
+    from pricing_pipeline.extract.handoff import PRODUCTS, handoff_relation
     from pricing_pipeline.extract.landing import land_response
-    from pricing_pipeline.extract.parsing import parse_products
+    from pricing_pipeline.extract.products import hand_off_products
     from pricing_pipeline.extract.sources import fetch_products
     from pricing_pipeline.warehouse.connection import connect, sql_text, transaction
     from pricing_pipeline.warehouse.data_tests import run_data_tests
@@ -252,11 +264,12 @@ def work_load_ours(url: str, data_dir: str, day: str) -> dict:
     response = fetch_products(params)
     done("fetch")
     landed = land_response(response, paths.raw, paths.warehouse, params.run_id)
+    del response  # as notebook 01 does: parsed from the landed file
     done("land")
-    products = parse_products(response, params, landed)
-    del response
+    hand_off_products(landed, params, paths.interim)
     done("parse")
     with connect(paths.warehouse) as con:
+        products = handoff_relation(con, paths.interim, PRODUCTS)
         inputs = {"incoming_products": products, **run_views(params.days, params.category)}
         with transaction(con, inputs):
             con.execute(sql_text("staging/product_snapshots.sql"))

@@ -18,13 +18,21 @@ double to 7 decimals gives the literal back exactly). plain_numbers() checks tha
 bytes first (the check may also trip on text inside strings; such a body simply takes the exact
 path); the decimal checks are then made on DECIMAL(18, 7) values, exact.
 
+Two consumers: products_in_bulk answers the frame (parse_products, for the reconciliation of a
+changed body); handoff_in_bulk writes the same rows straight to the hand-off Parquet file in one
+streaming query, so that the daily run's extract holds neither the body nor a frame of it
+(extract/products.py).
+
 One difference of JSON dialect is not covered: an object repeating a key (Python keeps the last
 value). Fake Store never sends one.
 """
 
 from __future__ import annotations
 
+import mmap
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -46,14 +54,15 @@ _NUMBER = "('UBIGINT', 'BIGINT', 'DOUBLE')"
 _EXPONENT = re.compile(rb"[eE][+-]?[0-9]+(?:[\s,\]}]|\Z)")
 
 
-def plain_numbers(body: bytes) -> bool:
+def plain_numbers(body: bytes | mmap.mmap, looked_at: Callable[[int], None] | None = None) -> bool:
     """True when no number literal of the body has an exponent or more than 7 decimals.
 
     Looked for over the raw bytes, strings included (text such as "v1.12345678" or "3e5," inside a
     description also counts, and sends the body to the exact path, which is only slower): a '.'
     followed by 8 digits, or a digit followed by an exponent. Hex text such as an image name
     "0e8fef" is no exponent: a letter follows its digits. numpy over the bytes in chunks (memory
-    bounded by the chunk); only a digit followed by e/E is looked at in Python.
+    bounded by the chunk); only a digit followed by e/E is looked at in Python. looked_at, if given,
+    is called with the end of each chunk once the chunk is done.
     """
     data = np.frombuffer(body, dtype=np.uint8)
     for start in range(0, len(data), _CHUNK):
@@ -69,7 +78,27 @@ def plain_numbers(body: bytes) -> bool:
             long_fraction &= digit[dots + offset]
         if long_fraction.any():
             return False
+        if looked_at is not None:
+            looked_at(start + _CHUNK)
     return True
+
+
+def plain_numbers_in_file(path: Path) -> bool:
+    """plain_numbers over a landed body, mapped rather than read: each chunk's pages are dropped from
+    the process once looked at (they stay in the page cache, for DuckDB's read next), so a body of
+    hundreds of MB is checked without being held in memory."""
+    with open(path, "rb") as handle:
+        if path.stat().st_size == 0:
+            return True
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+
+            def drop(end: int) -> None:
+                # Every page before the next chunk (chunks only ever read forward, past their end).
+                done = min(end, len(mapped))
+                mapped.madvise(mmap.MADV_DONTNEED, 0, done - done % mmap.PAGESIZE)
+
+            # Where the system has no MADV_DONTNEED the pages simply stay mapped until the scan ends.
+            return plain_numbers(mapped, drop if hasattr(mmap, "MADV_DONTNEED") else None)
 
 
 # One row per record, every check of _product_row as a boolean, the values typed as the frame has
@@ -124,6 +153,11 @@ coalesce(
 _COLUMNS = "product_id, title, price_usd, description, category, image, rating_rate, rating_count"
 
 
+def _checks(category: str) -> dict:
+    # The whole catalogue holds every category; a category's body only that category.
+    return {"category": category, "every_category": category == ALL_CATEGORIES}
+
+
 def products_in_bulk(body: bytes, body_path: Path, category: str) -> pd.DataFrame | None:
     """The tidy products of a body landed at body_path, sorted by id; None when any record fails a
     check, or the body is not an array of records DuckDB reads (the exact path then says why)."""
@@ -134,8 +168,7 @@ def products_in_bulk(body: bytes, body_path: Path, category: str) -> pd.DataFram
         con.execute(f"CREATE TEMP TABLE parsed AS {_RECORDS.replace('@PATH@', quoted_path(body_path))}")
         records, invalid, ids = con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE NOT {_VALID}), count(DISTINCT product_id) FROM parsed",
-            # The whole catalogue holds every category; a category's body only that category.
-            {"category": category, "every_category": category == ALL_CATEGORIES},
+            _checks(category),
         ).fetchone()
         if records == 0 or invalid or ids != records:
             return None
@@ -149,3 +182,53 @@ def products_in_bulk(body: bytes, body_path: Path, category: str) -> pd.DataFram
     finally:
         con.close()
     return frame
+
+
+# DuckDB's memory while it writes the hand-off: the query streams (no sort, no table of the body), so
+# this only caps its buffers; beyond it DuckDB would spill to the run's interim folder, not fail.
+HANDOFF_MEMORY = "512MiB"
+
+
+def handoff_in_bulk(body_path: Path, category: str, target: Path) -> int | None:
+    """Check every record of the body landed at body_path, as products_in_bulk does, and write the
+    tidy products (PRODUCT_COLUMNS, typed as the frame has them) straight from DuckDB's reader to the
+    Parquet file target: no frame, no table of the body, no copy of the body in Python. Rows are in
+    the body's order (sorting would hold the text of every product; the load does not need it).
+
+    Returns the number of products; None when any record fails a check, or the body is not an array
+    of records DuckDB reads: then target is removed, and the exact path says what is wrong.
+    """
+    # The scan of the raw bytes runs beside DuckDB's read (numpy and DuckDB both release the GIL):
+    # its answer only decides whether DuckDB's file is kept.
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        plain = beside.submit(plain_numbers_in_file, body_path)
+        try:
+            # One thread: DuckDB reads a JSON array in one thread whatever it is given, and a second
+            # one only added the cost of keeping the rows in order (a fifth of the parse of a
+            # million products); the other core runs the scan.
+            con = duckdb.connect(
+                config={"memory_limit": HANDOFF_MEMORY, "temp_directory": str(target.parent), "threads": 1}
+            )
+            try:
+                # A record failing a check stops the write at once (error() in the filter): no
+                # second pass over the body to count the failures first.
+                con.execute(
+                    f"COPY (SELECT {_COLUMNS} FROM ({_RECORDS.replace('@PATH@', quoted_path(body_path))}) "
+                    f"WHERE CASE WHEN {_VALID} THEN true ELSE error('a record fails a check') END) "
+                    f"TO '{quoted_path(target)}' (FORMAT parquet)",
+                    _checks(category),
+                )
+                # Only the ids are read back: repeated ids are found in the file, not while streaming.
+                records, ids = con.execute(
+                    f"SELECT count(*), count(DISTINCT product_id) FROM read_parquet('{quoted_path(target)}')"
+                ).fetchone()
+            finally:
+                con.close()
+        except duckdb.Error:
+            records = ids = 0  # not JSON, not an array, not UTF-8, a record failing a check...
+        if not plain.result():
+            records = ids = 0  # a number a double may not give back exactly
+    if records == 0 or ids != records:
+        target.unlink(missing_ok=True)
+        return None
+    return records

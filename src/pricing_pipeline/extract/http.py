@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import io
 import logging
 import re
 import time
@@ -209,7 +210,7 @@ def http_get(session: requests.Session, name: str, url: str) -> RawResponse:
         try:
             # In 1 MiB chunks: .content reads 10 KiB at a time, which costs seconds on a catalogue
             # of hundreds of MB. The same errors as .content when the body is cut short.
-            body = b"".join(response.iter_content(chunk_size=BODY_CHUNK))
+            body = _joined(response.iter_content(chunk_size=BODY_CHUNK))
         except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
             raise SourceError(
                 f"GET {url} answered HTTP {response.status_code} after {attempts} attempt(s) but the body "
@@ -240,6 +241,16 @@ def http_get(session: requests.Session, name: str, url: str) -> RawResponse:
         status=response.status_code,
         attempts=attempts,
     )
+
+
+def _joined(chunks) -> bytes:
+    """The chunks as one bytes object, never holding two copies of the body: b"".join keeps every
+    chunk until the joined copy is made (1.1 GB at once for a 550 MB catalogue). BytesIO grows one
+    buffer in place and getvalue() hands that very buffer over, without a copy."""
+    buffer = io.BytesIO()
+    for chunk in chunks:
+        buffer.write(chunk)
+    return buffer.getvalue()
 
 
 def _causes(error: BaseException):

@@ -9,7 +9,9 @@ The bodies themselves stay out of the warehouse. DuckDB appends a run's rows to 
 row group and rewrites that row group at the next checkpoint, so bodies stored in it were all
 rewritten by every run: each day's landing would cost what the whole history of bodies costs.
 Files in data/raw (immutable, as cookiecutter-data-science has it) cost each run its own bytes; the
-backups mirror them (ops/backups.py).
+backups mirror them (ops/backups.py). A body the run has already landed, byte for byte (the same
+SHA-256: the reconciliation's re-read of an unchanged source), is not written again: its file is a
+hard link to the first, and its row names the first's lasting copy, which the backups copy once.
 """
 
 from __future__ import annotations
@@ -18,24 +20,30 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from pricing_pipeline.common.files import copy_whole, write_whole
+from pricing_pipeline.common.files import copy_whole, link_whole, write_whole
 from pricing_pipeline.extract.responses import RawResponse
-from pricing_pipeline.warehouse.connection import connect, sql_text, transaction
+from pricing_pipeline.warehouse.connection import connect, sql_text, transaction, user_tables
 from pricing_pipeline.warehouse.data_tests import run_data_tests
 from pricing_pipeline.warehouse.upgrades import move_bodies_out
 
 
-def land_raw(response: RawResponse, raw_dir: Path) -> Path:
+def land_raw(response: RawResponse, raw_dir: Path, same_as: Path | None = None) -> Path:
     """Write the body unchanged, and beside it what was asked and when; returns the body's path,
-    <name>.<type>, which the run's next steps read."""
+    <name>.<type>, which the run's next steps read. same_as: a file already holding exactly these
+    bytes, linked to instead of writing them again."""
     raw_dir.mkdir(parents=True, exist_ok=True)
     body_path = raw_dir / f"{response.name}.{response.media_type}"
-    write_whole(body_path, response.body)
+    if same_as is None:
+        write_whole(body_path, response.body)
+    else:
+        link_whole(same_as, body_path)
     meta_path = raw_dir / f"{response.name}.meta.json"
     write_whole(meta_path, (json.dumps(response.meta(), indent=2) + "\n").encode("utf-8"))
     return body_path
@@ -52,6 +60,25 @@ def kept_body(body_path: Path, digest: str) -> Path:
         except OSError:
             copy_whole(body_path, kept)
     return kept
+
+
+def landed_before(
+    con: duckdb.DuckDBPyConnection, run_id: str, digest: Callable[[], str], size: int, data_dir: Path
+) -> Path | None:
+    """The lasting copy of a body this run has already landed with this size and SHA-256 (digest():
+    asked for only when a body of that size was landed), if its file is still there; else None."""
+    if "raw.responses" not in user_tables(con):
+        return None
+    rows = con.execute(
+        "SELECT DISTINCT body_sha256, body_file FROM raw.responses WHERE run_id = ? AND body_bytes = ? "
+        "AND body_file IS NOT NULL ORDER BY body_file",
+        [run_id, size],
+    ).fetchall()
+    for body_sha256, body_file in rows:
+        path = data_dir / body_file
+        if body_sha256 == digest() and path.is_file() and path.stat().st_size == size:
+            return path
+    return None
 
 
 def load_landed(body_path: Path) -> RawResponse:
@@ -94,11 +121,16 @@ def land_response(response: RawResponse, raw_dir: Path, warehouse: Path, run_id:
     the run id; returns the landed body's path, <raw dir>/<name>.<json|csv>, which parse_products
     reads a large catalogue from.
     """
-    body_path = land_raw(response, raw_dir)
-    digest = hashlib.sha256(response.body).hexdigest()  # once: a body may be hundreds of MB
-    kept = kept_body(body_path, digest)
     data_dir = warehouse.parent
-    with connect(warehouse) as con:
+    with ThreadPoolExecutor(max_workers=1) as beside, connect(warehouse) as con:
+        # Once (a body may be hundreds of MB), and while the body is written: hashlib lets go of the
+        # GIL, as the write does.
+        digest = beside.submit(lambda: hashlib.sha256(response.body).hexdigest()).result
         move_bodies_out(con, data_dir)  # a warehouse of version 1.1.0
-        land_raw_response(con, response, run_id, digest, kept.relative_to(data_dir).as_posix())
+        # The reconciliation's re-read of an unchanged catalogue: hundreds of MB not written (nor
+        # backed up) twice.
+        kept = landed_before(con, run_id, digest, len(response.body), data_dir)
+        body_path = land_raw(response, raw_dir, same_as=kept)
+        kept = kept or kept_body(body_path, digest())
+        land_raw_response(con, response, run_id, digest(), kept.relative_to(data_dir).as_posix())
     return body_path

@@ -1,7 +1,8 @@
 """The reconcile step: after the load, re-read the source and compare it with the snapshot written.
 
 The body is landed like any other (as products_recheck), then parsed by the same code, unless it
-is byte for byte the body the extract parsed: then the extract's result is compared. Any
+is byte for byte the body the extract parsed: then the extract's result is compared (and the landed
+file is a hard link to the extract's, landing.py). Any
 disagreement (ids, count, sum of prices, in ops.reconciliation) is a change the run does not
 explain: the run fails.
 """

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import ChainMap
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +64,7 @@ def fetch_carts(source: str, window: SalesWindow, session: requests.Session | No
     return response if source == "recorded" else RawResponse(**{**response.__dict__, "origin": "offline"})
 
 
-def sales_catalogue(warehouse: Path, window: SalesWindow, products: dict[int, str]) -> dict[int, str]:
+def sales_catalogue(warehouse: Path, window: SalesWindow, products: Mapping[int, str]) -> Mapping[int, str]:
     """Which category each product of the window's carts is in: the run's catalogue, and for a
     product it no longer lists (gone from the category, or from the store), the category its lines
     of the window were staged with. Without the second, a line of a product that left would look
@@ -70,15 +72,16 @@ def sales_catalogue(warehouse: Path, window: SalesWindow, products: dict[int, st
     from pricing_pipeline.warehouse.connection import connect, user_tables
 
     if not warehouse.is_file():
-        return dict(products)
+        return products
     with connect(warehouse) as con:
         if "staging.cart_lines" not in user_tables(con):
-            return dict(products)
+            return products
         staged = con.execute(
             "SELECT DISTINCT product_id, category FROM staging.cart_lines WHERE cart_day BETWEEN ? AND ?",
             [window.start, window.end],
         ).fetchall()
-    return {**dict(staged), **products}
+    gone = {product_id: category for product_id, category in staged if product_id not in products}
+    return ChainMap(products, gone) if gone else products
 
 
 def _positive_int(value: Any) -> bool:
@@ -86,11 +89,11 @@ def _positive_int(value: Any) -> bool:
 
 
 def parse_carts(
-    response: RawResponse, window: SalesWindow, catalogue: dict[int, str], whole_catalogue: bool
+    response: RawResponse, window: SalesWindow, catalogue: Mapping[int, str], whole_catalogue: bool
 ) -> pd.DataFrame:
     """Tidy cart lines (cart_id, user_id, cart_day, product_id, quantity, category), validated.
 
-    catalogue maps the run's product ids to their category. With the whole catalogue, a product
+    catalogue maps the run's product ids to their category (a dict, or the hand-off's Catalogue). With the whole catalogue, a product
     it does not hold is an error; with one category, lines of other products belong to other
     categories' runs and are left out (the run prices its category only).
     """

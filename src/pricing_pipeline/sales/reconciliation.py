@@ -16,6 +16,7 @@ from pricing_pipeline.common.paths import RunPaths
 from pricing_pipeline.extract.handoff import PRODUCTS, handoff_path
 from pricing_pipeline.extract.landing import land_response
 from pricing_pipeline.extract.parsing import BodyError
+from pricing_pipeline.extract.products import Catalogue, catalogue_of
 from pricing_pipeline.extract.responses import SourceError
 from pricing_pipeline.sales.extract import fetch_carts, parse_carts, sales_catalogue
 from pricing_pipeline.sales.load import _days, sales_categories
@@ -26,19 +27,17 @@ from pricing_pipeline.warehouse.data_tests import run_data_tests
 MODEL = "ops/sales_reconciliation.sql"
 
 
-def run_catalogue(paths: RunPaths) -> dict[int, str]:
+def run_catalogue(paths: RunPaths) -> Catalogue:
     """The run's products (the extract's hand-off): which category each product id is in."""
-    import duckdb
-
-    rows = duckdb.read_parquet(str(handoff_path(paths.interim, PRODUCTS))).project("product_id, category").fetchall()
-    return dict(rows)
+    return catalogue_of(handoff_path(paths.interim, PRODUCTS))
 
 
 def reconcile_sales(params: RunParameters, data_dir: Path, lookback_days: int) -> pd.DataFrame:
     """Re-read the window's carts and check them, day by day, against the facts the run left."""
     paths = RunPaths(data_dir, params.run_id)
     window = sales_window(params, lookback_days)
-    catalogue = sales_catalogue(paths.warehouse, window, run_catalogue(paths))
+    products = run_catalogue(paths)
+    catalogue = sales_catalogue(paths.warehouse, window, products)
     try:
         response = replace(fetch_carts(params.source, window), name="carts_recheck")
         land_response(response, paths.raw, paths.warehouse, params.run_id)
@@ -50,11 +49,7 @@ def reconcile_sales(params: RunParameters, data_dir: Path, lookback_days: int) -
             "source_cart_lines": lines,
             "sales_window": _days(window.days),
             "run_category": pd.DataFrame(
-                {
-                    "category": pd.Series(
-                        sales_categories(con, params, window, sorted(set(catalogue.values()))), dtype=object
-                    )
-                }
+                {"category": pd.Series(sales_categories(con, params, window, products.categories), dtype=object)}
             ),
             "sales_reconciliation_run": pd.DataFrame([{"run_id": params.run_id}]),
         }

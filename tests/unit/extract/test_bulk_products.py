@@ -11,11 +11,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
 from pricing_pipeline.extract import bulk_products, parsing
-from pricing_pipeline.extract.bulk_products import plain_numbers, products_in_bulk
+from pricing_pipeline.extract.bulk_products import (
+    handoff_in_bulk,
+    plain_numbers,
+    plain_numbers_in_file,
+    products_in_bulk,
+)
 from pricing_pipeline.extract.parsing import BodyError, parse_products
 from tests.support.bodies import CATEGORY, PRODUCTS_BODY, params, products_response
 
@@ -68,6 +74,18 @@ def test_large_bodies_take_the_bulk_path(tmp_path, monkeypatch):
     )
     frame = parse_products(products_response(body), params(), land(tmp_path, body))
     assert len(calls) == 1 and len(frame) == len(edge_records())
+
+
+def test_bulk_handoff_holds_the_record_by_record_frame(tmp_path):
+    """Written straight from DuckDB, in the body's order: sorted by id, the same rows and types."""
+    for body in (PRODUCTS_BODY.read_bytes(), json.dumps(edge_records(), ensure_ascii=False).encode()):
+        expected = parse_products(products_response(body), params())
+        target = tmp_path / "products.parquet"
+        assert handoff_in_bulk(land(tmp_path, body), CATEGORY, target) == len(expected)
+        written = duckdb.read_parquet(str(target)).df()
+        body_order = [record["id"] for record in json.loads(body)]
+        assert written["product_id"].tolist() == body_order
+        pd.testing.assert_frame_equal(written.sort_values("product_id", ignore_index=True), expected)
 
 
 # Bodies the record-by-record path rejects, each with what it says (tests/unit/extract/test_parsing.py
@@ -123,6 +141,9 @@ def test_rejected_bodies_keep_their_exact_message(name, tmp_path, monkeypatch):
     with pytest.raises(BodyError) as exact:
         parse_products(products_response(body), params())
     assert products_in_bulk(body, land(tmp_path, body), CATEGORY) is None
+    target = tmp_path / "handoff.parquet"
+    assert handoff_in_bulk(land(tmp_path, body), CATEGORY, target) is None
+    assert not target.exists()  # nothing half-checked is left for the transform
     monkeypatch.setattr(parsing, "BULK_MIN_BYTES", 0)
     with pytest.raises(BodyError) as through_bulk:
         parse_products(products_response(body), params(), land(tmp_path, body))
@@ -136,3 +157,20 @@ def test_plain_numbers_finds_long_fractions_and_exponents_across_chunks(monkeypa
     for tail in (b"9.12345678", b"1e5", b"2E-3", b"0.000000001"):
         for pad in range(0, 20):  # the pattern at every offset, so across chunk boundaries too
             assert not plain_numbers(b" " * pad + b'{"price": ' + tail + b"}"), (tail, pad)
+
+
+def test_plain_numbers_in_a_file_across_chunks_and_pages(tmp_path, monkeypatch):
+    """The landed file, mapped and its pages dropped chunk by chunk, answers as its bytes do: a
+    literal is found at every offset around a chunk's end, with chunks of one page and of two."""
+    import mmap
+
+    body_file = tmp_path / "body.json"
+    for chunk in (mmap.PAGESIZE, 2 * mmap.PAGESIZE):
+        monkeypatch.setattr(bulk_products, "_CHUNK", chunk)
+        for tail, plain in ((b"12.50", True), (b"9.12345678", False), (b"1e5", False), (b"2E-3", False)):
+            for pad in range(chunk - 12, chunk + 2):
+                body = b" " * pad + b'{"price": ' + tail + b"}" + b" " * 3 * chunk
+                body_file.write_bytes(body)
+                assert plain_numbers_in_file(body_file) is plain_numbers(body) is plain, (chunk, tail, pad)
+    body_file.write_bytes(b"")
+    assert plain_numbers_in_file(body_file)
