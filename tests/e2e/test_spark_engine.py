@@ -4,18 +4,13 @@ that publishes nothing. One Spark session for the whole test run (the spark fixt
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from pricing_pipeline.common.parameters import validate_parameters
 from pricing_pipeline.engines.spark.load import load_run_spark, warehouse_root
 from pricing_pipeline.engines.spark.outputs import export_outputs_spark
-from pricing_pipeline.extract.parsing import parse_exchange_rates, parse_products
-from pricing_pipeline.extract.sources import fetch_exchange_rates, fetch_products
 from pricing_pipeline.transform.load import load_run
 from pricing_pipeline.transform.outputs import export_outputs, output_names
 from pricing_pipeline.warehouse.connection import connect
@@ -94,27 +89,3 @@ def test_a_failing_data_test_publishes_nothing(spark, case_loaded):
     with pytest.raises(DataTestError, match="staging_product_snapshots_rating_in_range"):
         load_run_spark(spark, params, rates, pd.DataFrame(broken), folder)
     assert table_contents(spark) == before
-
-
-def test_a_month_of_the_whole_catalogue_offline_equals_duckdb_s_byte_for_byte(spark, tmp_path):
-    """`all` over 2025-12-15..2026-01-14 from the ECB history file: weekends, Christmas and New Year's
-    Day priced with the previous working day's publication, BGN no longer published from 2026 on
-    (Bulgaria's euro), every category ranked on its own. A fresh data folder: the last Spark test."""
-    params = validate_parameters("2025-12-15", "2026-01-14", "all", "offline")
-    rates = parse_exchange_rates(fetch_exchange_rates(params), params)
-    products = parse_products(fetch_products(params), params)
-    expected = duckdb_outputs(tmp_path, params, rates, products)
-    written = load_run_spark(spark, params, rates, products, tmp_path)
-    assert spark_outputs(spark, tmp_path, params) == expected
-    # What the month covers, in DuckDB's deliverables.
-    assert written["marts.products_eur"] == 31 * len(products)
-    eur = list(csv.DictReader(io.StringIO(expected["products_eur.csv"].decode())))
-    in_force = {row["day"]: row["rate_date"] for row in eur}
-    assert in_force["2025-12-25"] == in_force["2025-12-26"] == in_force["2025-12-28"] == "2025-12-24"
-    assert in_force["2026-01-01"] == "2025-12-31"
-    prices = list(csv.DictReader(io.StringIO(expected["product_prices.csv"].decode())))
-    bgn_days = {row["day"] for row in prices if row["currency"] == "BGN"}
-    assert max(bgn_days) == "2026-01-01" and "2026-01-02" not in bgn_days
-    top = list(csv.DictReader(io.StringIO(expected["top_products_daily.csv"].decode())))
-    assert {row["category"] for row in top} == set(products["category"])
-    assert len(top) == 31 * sum(min(5, n) for n in products["category"].value_counts())
