@@ -61,9 +61,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/benchmark.py
 
 # Re-lock requirements.txt (every package, with hashes) from pyproject.toml's dependencies and its
-# dev and spark extras. Pins already in requirements.txt are kept unless pyproject.toml needs another version.
+# dev extra. Pins already in requirements.txt are kept unless pyproject.toml needs another version.
 lock: $(STAMP)
-	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --extra spark --strip-extras --allow-unsafe \
+	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
 		--no-emit-index-url --no-emit-find-links \
 		-o requirements.txt pyproject.toml
 

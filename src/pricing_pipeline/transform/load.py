@@ -56,15 +56,7 @@ def run_categories(con: duckdb.DuckDBPyConnection, params: RunParameters, produc
         if isinstance(products, duckdb.DuckDBPyRelation)
         else set(products["category"])
     )
-    return run_categories_of(params, [category for (category,) in stored], read)
-
-
-def run_categories_of(params: RunParameters, stored, read) -> list[str]:
-    """run_categories' rule, for any engine: the run's category, or with `all` every category stored
-    for the run's days (`stored`) and every category of the catalogue read (`read`)."""
-    if not params.whole_catalogue:
-        return [params.category]
-    return sorted(set(stored) | set(read))
+    return sorted({category for (category,) in stored} | read)
 
 
 def load_views(

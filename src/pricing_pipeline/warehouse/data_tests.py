@@ -22,8 +22,7 @@ Two kinds, both run by run_data_tests():
   queries are plain SQL that DuckDB and BigQuery both run.
 
 * Singular tests: every ``.sql`` file of a tests folder (``sql/tests/``, ``sql/tests/sales/``),
-  named ``<schema>_<table>_<rule>.sql``. Another engine runs ``<name>.<engine>.sql`` instead when
-  there is one (engines/dispatch.py), e.g. Spark's date arithmetic.
+  named ``<schema>_<table>_<rule>.sql``.
 
 ``partitions_only=True`` restricts every generic test to the rows of its model's partition: each
 column of ``partition`` is limited to the values of its query, which reads the views the load
@@ -57,8 +56,6 @@ import yaml
 
 from pricing_pipeline.common.errors import PipelineError
 from pricing_pipeline.common.paths import SQL_DIR
-from pricing_pipeline.engines import DUCKDB
-from pricing_pipeline.engines.dispatch import dialect_of, engine_file, is_engine_specific
 from pricing_pipeline.warehouse.partitions import PARTITIONS, partition_queries
 
 __all__ = [
@@ -107,12 +104,10 @@ VALUE_LISTS: dict[str, Callable[[], Iterable[object]]] = {"iso_4217": iso_4217_c
 
 @dataclass(frozen=True)
 class DataTest:
-    """One query returning the rows that break a rule. `name` is `<schema>_<table>_<rule>`; `dialect`
-    is sqlglot's name of the SQL's dialect (an engine's own file: its dialect)."""
+    """One query returning the rows that break a rule. `name` is `<schema>_<table>_<rule>`."""
 
     name: str
     sql: str
-    dialect: str = "duckdb"
 
 
 @dataclass(frozen=True)
@@ -279,15 +274,9 @@ def _generic_tests(decl: Declaration, partitions_only: bool) -> list[DataTest]:
     return tests
 
 
-def singular_tests(folder: Path, engine: str = DUCKDB) -> list[DataTest]:
-    """Every query of a tests folder, named after its file, in the version the engine runs."""
-    tests = []
-    for path in sorted(folder.glob("*.sql")):
-        if is_engine_specific(path):
-            continue
-        ran = engine_file(path, engine)
-        tests.append(DataTest(path.stem, ran.read_text(encoding="utf-8"), dialect_of(ran)))
-    return tests
+def singular_tests(folder: Path) -> list[DataTest]:
+    """Every query of a tests folder, named after its file."""
+    return [DataTest(path.stem, path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.sql"))]
 
 
 def limited_to_partition(test: DataTest, declarations: Iterable[Declaration]) -> DataTest:
@@ -308,9 +297,8 @@ def limited_to_partition(test: DataTest, declarations: Iterable[Declaration]) ->
         partition = sqlglot.parse_one(f"SELECT * FROM {decl.model} AS {table} WHERE {conditions}", read="duckdb")
         return partition.subquery(node.alias or table)
 
-    tree = sqlglot.parse_one(test.sql, read=test.dialect)
-    limited = tree.transform(limit, copy=True).sql(dialect=test.dialect, pretty=True)
-    return DataTest(test.name, limited, test.dialect)
+    tree = sqlglot.parse_one(test.sql, read="duckdb")
+    return DataTest(test.name, tree.transform(limit, copy=True).sql(dialect="duckdb", pretty=True))
 
 
 def collect(
@@ -318,10 +306,8 @@ def collect(
     models: Iterable[str] = (),
     partitions_only: bool = False,
     in_load: bool = False,
-    engine: str = DUCKDB,
 ) -> list[DataTest]:
-    """The singular tests of `folder` (none if None) and the generic tests of `models`, sorted by name;
-    each singular test in the version `engine` runs.
+    """The singular tests of `folder` (none if None) and the generic tests of `models`, sorted by name.
 
     `models` are model files relative to the SQL tree holding the tests folder (its parent; SQL_DIR
     when `folder` is None): the same strings as the load's list of models ("marts/products_eur.sql").
@@ -329,7 +315,7 @@ def collect(
     prefix) whose header says `-- Partition-local:` (its rule holds row by row, or within a
     partition) reads only the load's partitions of the models it reads (limited_to_partition).
     """
-    tests = singular_tests(folder, engine) if folder is not None else []
+    tests = singular_tests(folder) if folder is not None else []
     if in_load:
         tests = [test for test in tests if AUDIT_ONLY not in test.sql]
     tree = folder.parent if folder is not None else SQL_DIR

@@ -23,7 +23,6 @@ import sqlglot
 from sqlglot import exp
 
 from pricing_pipeline.common.paths import SQL_DIR
-from pricing_pipeline.engines.dispatch import dialect_of, is_engine_specific
 from pricing_pipeline.sales.load import SALES_MODELS, SALES_TESTS
 from pricing_pipeline.transform.load import MODELS, load_run, load_views
 from pricing_pipeline.warehouse import data_tests
@@ -476,13 +475,8 @@ def test_declarations_state_what_the_ddl_enforces(tree, models):
 
 
 def model_files(tree: Path) -> list[Path]:
-    """<schema>/<table>.sql of a tree (bigquery/ is the other dialect, macros/ defines what the models call;
-    <table>.spark.sql is Spark's version of <table>.sql, not a model of its own)."""
-    return sorted(
-        p
-        for p in tree.glob("*/*.sql")
-        if p.parent.name not in ("tests", "bigquery", "macros") and not is_engine_specific(p)
-    )
+    """<schema>/<table>.sql of a tree (bigquery/ is the other dialect, macros/ defines what the models call)."""
+    return sorted(p for p in tree.glob("*/*.sql") if p.parent.name not in ("tests", "bigquery", "macros"))
 
 
 @pytest.mark.parametrize("tree, models", [(SQL_DIR, PIPELINE_MODELS)], ids=["pipeline"])
@@ -506,9 +500,6 @@ def test_one_naming_convention(tree, models):
     for test in (tree / "tests").rglob("*.sql"):  # tests/sales/ too
         if test.parent.name == "audit":  # the audit's scope (its views), not a test
             continue
-        if is_engine_specific(test):  # another engine's version of a test: the test itself is beside it
-            assert (test.parent / (test.name.split(".")[0] + ".sql")).is_file(), test.name
-            continue
         assert any(test.stem.startswith(prefix + "_") for prefix in relations), test.name
 
 
@@ -528,7 +519,7 @@ def header_reads(path: Path) -> list[str]:
 def read_relations(path: Path) -> set[str]:
     """What the statements of a file read, found by parsing them: tables and views, less CTEs and the
     relation the file writes."""
-    dialect = "bigquery" if path.parent.name == "bigquery" else dialect_of(path)
+    dialect = "bigquery" if path.parent.name == "bigquery" else "duckdb"
     tables, ctes, written = set(), set(), set()
     for statement in sqlglot.parse(path.read_text(encoding="utf-8"), read=dialect):
         ctes |= {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
