@@ -144,22 +144,27 @@ def data_hash(data_dir: Path) -> str:
         return content_hash(con, DATA_TABLES)
 
 
-def product_versions(data_dir: Path) -> pd.DataFrame:
+def _frame(data_dir: Path, sql: str) -> pd.DataFrame:
     with warehouse(data_dir) as con:
-        frame = con.execute(
-            "SELECT product_id, version_number, valid_from, valid_to, is_current, price_usd, left(title, 36) AS title "
-            "FROM marts.product_versions ORDER BY product_id, valid_from"
-        ).df()
+        return con.execute(sql).df()
+
+
+def product_versions(data_dir: Path) -> pd.DataFrame:
+    frame = _frame(
+        data_dir,
+        "SELECT product_id, version_number, valid_from, valid_to, is_current, price_usd, left(title, 36) AS title "
+        "FROM marts.product_versions ORDER BY product_id, valid_from",
+    )
     return frame.set_index(["product_id", "version_number"])
 
 
 def sales_facts(data_dir: Path) -> pd.DataFrame:
-    with warehouse(data_dir) as con:
-        frame = con.execute(
-            "SELECT cart_id, product_id, kind, sale_day, booked_day, quantity_before, quantity_after, quantity, "
-            "price_usd, amount_usd, amount_eur, rate_date FROM marts.sales_lines "
-            "ORDER BY cart_id, product_id, booked_day"
-        ).df()
+    frame = _frame(
+        data_dir,
+        "SELECT cart_id, product_id, kind, sale_day, booked_day, quantity_before, quantity_after, quantity, "
+        "price_usd, amount_usd, amount_eur, rate_date FROM marts.sales_lines "
+        "ORDER BY cart_id, product_id, booked_day",
+    )
     for column in ("sale_day", "booked_day", "rate_date"):
         frame[column] = frame[column].dt.strftime("%a %m-%d")
     return frame.set_index(["cart_id", "product_id"])
@@ -167,11 +172,11 @@ def sales_facts(data_dir: Path) -> pd.DataFrame:
 
 def booked_and_restated(data_dir: Path) -> pd.DataFrame:
     """Net sales per day in USD and EUR, by the day a fact was booked and by the day of its sale."""
-    with warehouse(data_dir) as con:
-        frame = con.execute(
-            "SELECT day, basis, sum(net_usd) AS net_usd, sum(net_eur) AS net_eur FROM marts.sales_daily "
-            "GROUP BY day, basis ORDER BY day"
-        ).df()
+    frame = _frame(
+        data_dir,
+        "SELECT day, basis, sum(net_usd) AS net_usd, sum(net_eur) AS net_eur FROM marts.sales_daily "
+        "GROUP BY day, basis ORDER BY day",
+    )
     table = frame.pivot(index="day", columns="basis", values=["net_usd", "net_eur"])
     table.columns = [f"{basis} {money.removeprefix('net_')}" for money, basis in table.columns]
     table = table[["booked usd", "restated usd", "booked eur", "restated eur"]].fillna(0)
@@ -180,12 +185,15 @@ def booked_and_restated(data_dir: Path) -> pd.DataFrame:
     return table
 
 
-def daily_net_eur(data_dir: Path) -> pd.DataFrame:
-    """The frame sales.report.sales_chart draws: net EUR per basis and day."""
+def daily_net_eur(data_dir: Path, week: script.ScriptedWeek) -> pd.DataFrame:
+    """What sales.report.sales_chart draws for the week: the daily notebook's own query."""
+    from pricing_pipeline.common.parameters import validate_parameters
+    from pricing_pipeline.sales.report import daily_net_eur as window_net_eur
+
+    first, last = week.dates[0].isoformat(), week.dates[-1].isoformat()
+    params = validate_parameters(first, last, script.CATEGORY, "live")
     with warehouse(data_dir) as con:
-        return con.execute(
-            "SELECT basis, day, sum(net_eur) AS net_eur FROM marts.sales_daily GROUP BY basis, day ORDER BY basis, day"
-        ).df()
+        return window_net_eur(con, params, week_window(week))
 
 
 def week_window(week: script.ScriptedWeek):
