@@ -23,9 +23,8 @@ import duckdb
 import pytest
 
 from pricing_pipeline.testing.fake_api import FaultServer, serve_ecb_and_recordings
-from pricing_pipeline.warehouse.connection import content_hash, user_tables
 from tests.support.paths import PROJECT_ROOT, RUNNER
-from tests.support.warehouse_queries import query, warehouse_hash
+from tests.support.warehouse_queries import full_hash, query, warehouse_hash
 
 MAX_LINES = 10  # "at most a few lines": the longest report is 9 (title, 2 of error, 6 labelled)
 CLI = [sys.executable, "-m", "pricing_pipeline.cli"]
@@ -46,15 +45,6 @@ def restore(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*CLI, "restore", "--data-dir", str(data_dir), *args], capture_output=True, text=True, timeout=300
     )
-
-
-def full_hash(warehouse: Path) -> str:
-    """The content of every table of a warehouse file, read by the test."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return content_hash(con, user_tables(con))
-    finally:
-        con.close()
 
 
 def assert_short_failure(result: subprocess.CompletedProcess, *fragments: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ import pytest
 from pricing_pipeline.notebook import changing_source as week_report
 from pricing_pipeline.testing import scripted_week as script
 from tests.support.ecb_reference import rate_in_force
+from tests.support.warehouse_queries import full_hash
 
 LOOKBACK = 3
 DAY = [script.START + dt.timedelta(days=i) for i in range(script.DAYS)]  # Mon 2024-02-12 .. Sun 02-18
@@ -58,7 +59,9 @@ def expected_amount_eur(cart: int, product: int, kind: str, sale: int, units: in
 def week_folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("week") / "data"
     week = script.ScriptedWeek()
-    with week.served():
+    # No full backup after the first: each day's backup is an increment of the days its run wrote.
+    with week.served(), pytest.MonkeyPatch.context() as env:
+        env.setenv("PIPELINE_FULL_BACKUP_EVERY", "30")
         first_pass = week_report.run_week(week, folder, LOOKBACK)
     return week, folder, first_pass
 
@@ -158,6 +161,18 @@ def test_each_run_read_one_window_in_one_request_and_reconciled_it(week_folder):
     reconciled = rows(folder, "SELECT count(*), count(*) FILTER (WHERE agrees) FROM ops.sales_reconciliation")
     assert reconciled[0][0] == reconciled[0][1] == script.DAYS * (LOOKBACK + 1)
     assert list(first_pass["late_sales booked"]) == [0, 0, 0, 0, 1, 0, 0]
+
+
+def test_the_weeks_incremental_backups_restore_the_warehouse(week_folder, tmp_path):
+    """Each day's backup carries the days its run wrote, the lookback's lines and restated days
+    included (a return on Friday rewrites Tuesday's): the chain restores the warehouse as it is."""
+    from pricing_pipeline.ops.backups import find_backups, read_manifest, restore_backup
+
+    _, folder, _ = week_folder
+    chain = find_backups(folder / "backups")
+    assert [read_manifest(backup)["kind"] for backup in chain] == ["full"] + ["incremental"] * (script.DAYS - 1)
+    restored = restore_backup(chain[-1], tmp_path / "restored.duckdb")
+    assert full_hash(restored) == full_hash(folder / "warehouse.duckdb")
 
 
 def test_replaying_the_days_since_one_leaves_every_table_as_it_was(week_folder):

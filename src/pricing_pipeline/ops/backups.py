@@ -50,14 +50,14 @@ from pricing_pipeline.warehouse.data_tests import run_data_tests
 from pricing_pipeline.warehouse.partitions import TABLES as DAY_TABLES
 from pricing_pipeline.warehouse.partitions import run_scope
 
-# The sales tables a run writes (sales/load.py), by the day column of their partitions and the days
-# before the run's first that a run may write: the lines and the restated days of its lookback
-# window, whose length the run log does not record (the longest one, then), the facts of its days
-# only. Scoped, an incremental backup copies a few days of them rather than every cart ever sold.
+# The sales tables a run writes (sales/load.py), by the day column of their partitions and whether
+# the run writes the days of its lookback window before its own (the lines and the restated days)
+# or its own days only (the facts, booked on them). Scoped, an incremental backup copies a few days
+# of them rather than every cart ever sold.
 SALES_SCOPES = {
-    "staging.cart_lines": ("cart_day", MAX_LOOKBACK_DAYS),
-    "marts.sales_lines": ("booked_day", 0),
-    "marts.sales_daily": ("day", MAX_LOOKBACK_DAYS),
+    "staging.cart_lines": ("cart_day", True),
+    "marts.sales_lines": ("booked_day", False),
+    "marts.sales_daily": ("day", True),
 }
 
 MANIFEST = "backup.json"
@@ -261,6 +261,7 @@ def _changed_scopes(
     if set(run_ids) - set(logged):
         return None
     runs_parameters = [_parameters(json.loads(logged[run_id]), run_id) for run_id in run_ids]
+    runs_lookback = [_sales_lookback(json.loads(logged[run_id])) for run_id in run_ids]
     scopes = {}
     for table in tables:
         if table in DAY_TABLES:
@@ -270,8 +271,12 @@ def _changed_scopes(
                 [_json_value(arg) for _, args in clauses for arg in args],
             )
         elif table in SALES_SCOPES:
-            column, before = SALES_SCOPES[table]
-            clauses = [(p.start_date - dt.timedelta(days=before), p.end_date) for p in runs_parameters]
+            column, reads_lookback = SALES_SCOPES[table]
+            clauses = [
+                (p.start_date - dt.timedelta(days=lookback if reads_lookback else 0), p.end_date)
+                for p, lookback in zip(runs_parameters, runs_lookback, strict=True)
+                if lookback is not None
+            ]
             scopes[table] = (
                 " OR ".join(f"({column} BETWEEN ? AND ?)" for _ in clauses) or "FALSE",
                 [_json_value(day) for clause in clauses for day in clause],
@@ -289,6 +294,14 @@ def _parameters(logged: dict, run_id: str) -> RunParameters:
         logged["source"],
         run_id,
     )
+
+
+def _sales_lookback(logged: dict) -> int | None:
+    """The lookback days of a logged run's sales; None when it left the sales out. A run logged
+    before the run log kept the sales parameters may have read the longest lookback."""
+    if "sales" not in logged:
+        return MAX_LOOKBACK_DAYS
+    return int(logged["sales_lookback_days"]) if logged["sales"] else None
 
 
 def _json_value(value):

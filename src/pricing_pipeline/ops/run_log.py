@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from pricing_pipeline.common.parameters import RunParameters, notebook_parameters
 from pricing_pipeline.common.paths import RunPaths
+from pricing_pipeline.sales.window import SalesStep, sales_parameters
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,10 +35,17 @@ class RunState:
     backup: Path | None = None
     published: list[Path] | None = None
     loads_before: int | None = None  # loads of this run id committed before it started (ops.loads)
+    sales: SalesStep | None = None  # None: the sales are left out
 
     @property
     def paths(self) -> RunPaths:
         return RunPaths(self.data_dir, self.params.run_id)
+
+    @property
+    def parameters(self) -> dict:
+        """What the notebooks are given and the run log keeps: the sales' lookback with the rest, so
+        that a backup knows which days of the sales tables the run may have written."""
+        return {**notebook_parameters(self.params, self.data_dir), **sales_parameters(self.sales)}
 
 
 def write_run_log(state: RunState) -> None:
@@ -51,7 +59,7 @@ def write_run_log(state: RunState) -> None:
         [
             {
                 "run_id": state.params.run_id,
-                "parameters": json.dumps(notebook_parameters(state.params, state.data_dir)),
+                "parameters": json.dumps(state.parameters),
                 "started_at": state.started_at.isoformat(),
                 "ended_at": state.ended_at.isoformat(),
                 "status": state.status,

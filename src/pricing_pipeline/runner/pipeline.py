@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pricing_pipeline.common.errors import FailureReport, PipelineFailed, RunFailed, StepError, short, summary
 from pricing_pipeline.common.lock import exclusive_run
-from pricing_pipeline.common.parameters import RunParameters, notebook_parameters
+from pricing_pipeline.common.parameters import RunParameters
 from pricing_pipeline.common.paths import backup_root
 from pricing_pipeline.ops.run_log import BACKUP_FAILED, FAILED, INTERRUPTED, SUCCEEDED, RunState, write_run_log
 from pricing_pipeline.runner.interrupts import interruption, sigterm_raises
@@ -38,7 +38,7 @@ from pricing_pipeline.runner.notebooks import (
     started_kernels,
 )
 from pricing_pipeline.runner.progress import SILENT, Progress
-from pricing_pipeline.sales.window import DEFAULT_LOOKBACK_DAYS, SalesStep, sales_parameters
+from pricing_pipeline.sales.window import DEFAULT_LOOKBACK_DAYS, SalesStep
 from pricing_pipeline.warehouse.probes import load_count
 
 # The steps after the notebooks (reconcile, backup, ...) import pandas and DuckDB where they are
@@ -67,7 +67,8 @@ def run_pipeline(
 
     sales_lookback_days: None leaves the sales (Fake Store's carts) out; else the days before the
     run's first day whose carts are read again."""
-    state = RunState(params, data_dir, dt.datetime.now(dt.UTC))
+    sales = SalesStep(sales_lookback_days, publish_sales_to)
+    state = RunState(params, data_dir, dt.datetime.now(dt.UTC), sales=sales)
     backups = backup_root(data_dir, backup_dir)
     with contextlib.ExitStack() as held:
         held.enter_context(sigterm_raises())
@@ -77,10 +78,7 @@ def run_pipeline(
             raise PipelineFailed(lock_failure(state, error)) from error
         # Read now, under the lock: after a failure, a higher count says this run's load committed.
         state.loads_before = load_count(state.paths.warehouse, params.run_id)
-        sales = SalesStep(sales_lookback_days, publish_sales_to)
-        errors = _run_steps(
-            state, backups, cell_timeout, log_output, notebooks, reconciliation, publish_to, progress, sales
-        )
+        errors = _run_steps(state, backups, cell_timeout, log_output, notebooks, reconciliation, publish_to, progress)
         if errors:
             if state.status == FAILED:
                 _remove_interim_files(state)
@@ -98,14 +96,13 @@ def _run_steps(
     reconciliation: bool,
     publish_to: Path | None,
     progress: Progress,
-    sales: SalesStep | None = None,
 ) -> list[StepError]:
     """The steps; returns what failed (the first failure first), never raises an Exception.
 
     After a failed step the run log is still written, and a failure to write it is added after
     the first one, never in its place. The backup follows only a run that succeeded and was logged.
     """
-    params, paths = state.params, state.paths
+    params, paths, sales = state.params, state.paths, state.sales
     errors: list[StepError] = []
     step = ("record", f"creating the run's record folder {paths.record}")
     # HTML pages are rendered on a thread while the next step runs (the kernels are separate
@@ -118,7 +115,7 @@ def _run_steps(
             with started_kernels(notebooks) as kernels:
                 run_notebooks(
                     paths.record,
-                    {**notebook_parameters(params, state.data_dir), **sales_parameters(sales)},
+                    state.parameters,
                     notebooks,
                     kernels,
                     cell_timeout,
