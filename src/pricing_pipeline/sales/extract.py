@@ -21,15 +21,16 @@ import requests
 from pricing_pipeline.common import settings
 from pricing_pipeline.common.paths import RECORDINGS_DIR
 from pricing_pipeline.extract.http import http_get, http_session
+from pricing_pipeline.extract.limits import COUNT_LIMIT
 from pricing_pipeline.extract.parsing import BodyError, _decode_json, _shown
 from pricing_pipeline.extract.recordings import read_recording
 from pricing_pipeline.extract.responses import RawResponse
+from pricing_pipeline.sales.bulk_carts import cart_lines_in_bulk
 from pricing_pipeline.sales.window import SalesWindow
 
 CARTS = "carts"  # the landed body's name and the hand-off's
 CARTS_RECORDING = RECORDINGS_DIR / "fakestore" / "carts.json"
 CART_LINE_COLUMNS = ["cart_id", "user_id", "cart_day", "product_id", "quantity", "category"]
-ID_LIMIT = 2**31 - 1
 
 
 def carts_url(base_url: str, window: SalesWindow) -> str:
@@ -85,18 +86,24 @@ def sales_catalogue(warehouse: Path, window: SalesWindow, products: Mapping[int,
 
 
 def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_LIMIT
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= COUNT_LIMIT
 
 
 def parse_carts(
     response: RawResponse, window: SalesWindow, catalogue: Mapping[int, str], whole_catalogue: bool
 ) -> pd.DataFrame:
-    """Tidy cart lines (cart_id, user_id, cart_day, product_id, quantity, category), validated.
+    """Tidy cart lines (cart_id, user_id, cart_day, product_id, quantity, category), validated: in
+    bulk by DuckDB (sales/bulk_carts.py), else, or when any check fails there, cart by cart, which
+    names the first cart, line and field that fail.
 
     catalogue maps the run's product ids to their category (a dict, or the hand-off's Catalogue). With the whole catalogue, a product
     it does not hold is an error; with one category, lines of other products belong to other
     categories' runs and are left out (the run prices its category only).
     """
+
+    bulk = cart_lines_in_bulk(response.body, (window.start, window.end), cart_day, catalogue, whole_catalogue)
+    if bulk is not None:
+        return _tidy(bulk)
 
     def fail(where: str, problem: str) -> BodyError:
         return BodyError(f"{response.request}: {where}: {problem}")
@@ -144,11 +151,11 @@ def parse_carts(
             if type(line) is not dict:
                 raise fail(f"{where} line {number}", f"expected an object, got {type(line).__name__}")
             product_id, quantity = line.get("productId"), line.get("quantity")
-            if not (type(product_id) is int and 0 < product_id <= ID_LIMIT):
+            if not (type(product_id) is int and 0 < product_id <= COUNT_LIMIT):
                 raise fail(
                     f"{where} line {number}", f"field 'productId' is {_shown(product_id)}; expected a positive integer"
                 )
-            if not (type(quantity) is int and 0 < quantity <= ID_LIMIT):
+            if not (type(quantity) is int and 0 < quantity <= COUNT_LIMIT):
                 raise fail(
                     f"{where} line {number}", f"field 'quantity' is {_shown(quantity)}; expected a positive integer"
                 )
@@ -166,7 +173,11 @@ def parse_carts(
             product_ids.append(product_id)
             quantities.append(quantity)
             categories.append(category)
-    frame = pd.DataFrame(columns)
+    return _tidy(pd.DataFrame(columns))
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """The cart lines' frame as both parses answer it: typed, sorted by day, cart and product."""
     frame["cart_day"] = pd.to_datetime(frame["cart_day"])
     frame = frame.astype({"cart_id": "int64", "user_id": "int64", "product_id": "int64", "quantity": "int64"})
     return frame.sort_values(["cart_day", "cart_id", "product_id"], ignore_index=True)
