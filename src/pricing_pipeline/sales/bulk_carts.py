@@ -25,6 +25,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -87,21 +88,26 @@ def cart_lines_in_bulk(
     read_day: Callable[[str], dt.date | None],
     catalogue: Mapping[int, str],
     whole_catalogue: bool,
+    body_path: Path | None = None,
 ) -> pd.DataFrame | None:
     """The tidy cart lines of a carts body, as extract.parse_carts builds them (its columns, types and
     order); None when any cart or line fails a check, the body is not an array DuckDB reads, or it
     has no line of the run's products (the exact path then says why, or builds the empty frame).
 
     window_days: the first and last day a cart may be dated; read_day: the parse's reading of a date
-    text as a day (None when it is none)."""
+    text as a day (None when it is none); body_path: the body's landed file, read by DuckDB (else the
+    body is written to a temporary file for it)."""
     if not body.strip() or _TRAILING_COMMA.search(body):
         return None
-    handle, name = tempfile.mkstemp(suffix=".json", prefix="carts-")
-    con = duckdb.connect(config={"threads": 1})
-    try:
+    written = None
+    if body_path is None:
+        handle, name = tempfile.mkstemp(suffix=".json", prefix="carts-")
+        written = body_path = Path(name)
         with os.fdopen(handle, "wb") as file:
             file.write(body)
-        con.execute(_CARTS.replace("@PATH@", quoted_path(name)))
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        con.execute(_CARTS.replace("@PATH@", quoted_path(body_path)))
         carts, invalid, ids = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE NOT valid), count(DISTINCT cart_id) FROM carts"
         ).fetchone()
@@ -133,7 +139,8 @@ def cart_lines_in_bulk(
         return None  # not JSON, not an array, not UTF-8...: the exact path names the problem
     finally:
         con.close()
-        os.unlink(name)
+        if written is not None:
+            written.unlink()
     if frame.empty:
         return None  # the exact path builds the empty frame, typed as it types it
     # The day and the category of each line from the few texts and products, by pandas: no text per

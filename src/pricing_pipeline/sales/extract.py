@@ -90,7 +90,11 @@ def _positive_int(value: Any) -> bool:
 
 
 def parse_carts(
-    response: RawResponse, window: SalesWindow, catalogue: Mapping[int, str], whole_catalogue: bool
+    response: RawResponse,
+    window: SalesWindow,
+    catalogue: Mapping[int, str],
+    whole_catalogue: bool,
+    body_path: Path | None = None,
 ) -> pd.DataFrame:
     """Tidy cart lines (cart_id, user_id, cart_day, product_id, quantity, category), validated: in
     bulk by DuckDB (sales/bulk_carts.py), else, or when any check fails there, cart by cart, which
@@ -98,10 +102,13 @@ def parse_carts(
 
     catalogue maps the run's product ids to their category (a dict, or the hand-off's Catalogue). With the whole catalogue, a product
     it does not hold is an error; with one category, lines of other products belong to other
-    categories' runs and are left out (the run prices its category only).
+    categories' runs and are left out (the run prices its category only). body_path: where the body
+    was landed (land_response's answer), which the bulk parse reads.
     """
 
-    bulk = cart_lines_in_bulk(response.body, (window.start, window.end), cart_day, catalogue, whole_catalogue)
+    bulk = cart_lines_in_bulk(
+        response.body, (window.start, window.end), cart_day, catalogue, whole_catalogue, body_path
+    )
     if bulk is not None:
         return _tidy(bulk)
 

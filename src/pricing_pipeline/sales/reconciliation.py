@@ -40,8 +40,8 @@ def reconcile_sales(params: RunParameters, data_dir: Path, lookback_days: int) -
     catalogue = sales_catalogue(paths.warehouse, window, products)
     try:
         response = replace(fetch_carts(params.source, window), name="carts_recheck")
-        land_response(response, paths.raw, paths.warehouse, params.run_id)
-        lines = parse_carts(response, window, catalogue, params.whole_catalogue)
+        landed = land_response(response, paths.raw, paths.warehouse, params.run_id)
+        lines = parse_carts(response, window, catalogue, params.whole_catalogue, landed)
     except (SourceError, BodyError) as error:
         raise RunFailed(f"sales reconciliation could not re-read the carts: {error}") from error
     with connect(paths.warehouse) as con:

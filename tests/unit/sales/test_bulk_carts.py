@@ -65,13 +65,16 @@ VALID = {
 
 @pytest.mark.parametrize("name", sorted(VALID))
 @pytest.mark.parametrize("whole", [True, False])
-def test_a_valid_body_gives_the_frame_of_the_cart_by_cart_parse(name, whole, monkeypatch):
+def test_a_valid_body_gives_the_frame_of_the_cart_by_cart_parse(name, whole, monkeypatch, tmp_path):
     catalogue = CATALOGUE if whole else {p: c for p, c in CATALOGUE.items() if c == "jewelery"}
     found = bulk(VALID[name], catalogue, whole)
     assert found is not None, "the bulk path should take a valid body"
     expected = exact(VALID[name], catalogue, whole, monkeypatch)
     assert len(expected) > 0
     pd.testing.assert_frame_equal(parse_carts(response(VALID[name]), WINDOW, catalogue, whole), expected)
+    landed = tmp_path / "carts.json"  # as the run parses it: from the landed file
+    landed.write_bytes(response(VALID[name]).body)
+    pd.testing.assert_frame_equal(parse_carts(response(VALID[name]), WINDOW, catalogue, whole, landed), expected)
 
 
 def test_a_category_none_of_whose_lines_are_in_it_gives_the_same_empty_frame(monkeypatch):
