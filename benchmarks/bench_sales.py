@@ -7,8 +7,7 @@ every line priced in every currency).
                   the recorded carts (7 carts, dated on the run's day), with CSV and with Parquet
                   deliverables: time, peak RSS of the whole process tree, rows booked and exported
   sales_history   one more day of 100,000 lines on a warehouse holding a year of them, against the
-                  same day, the same source, on a warehouse without sales (and, for information,
-                  on an empty one whose source holds no earlier cart): time, bytes written, peak RSS
+                  same day on an empty warehouse: time, bytes written, peak RSS
   sales_requests  the requests of a live run of 1 day, 31 days and 365 days, by endpoint
 
 Every generated day is the same template of carts (product ids drawn from the recorded catalogue,
@@ -30,7 +29,6 @@ import numpy as np
 
 from pricing_pipeline.common.paths import PROJECT_ROOT
 from pricing_pipeline.common.target_calendar import is_target_day, last_target_day_on_or_before
-from pricing_pipeline.sales.window import DEFAULT_LOOKBACK_DAYS
 from pricing_pipeline.testing.fake_api import FaultServer, Respond, serve_ecb_and_recordings
 
 from bench_catalogue import folder_size, live_env
@@ -234,12 +232,6 @@ SALES_DAY_TABLES = (
     ("marts.sales_daily", "day", (), {}),
 )
 SALES_RUN_TABLES = (*RUN_TABLES, ("ops.sales_reconciliation", {"day": "day + {offset}"}))
-# The warehouses a measured day runs on, each with a source serving the year's carts:
-#   history   the year of sales
-#   empty     no sales: only the products and rates of the day's lookback days (the same run, the same
-#             window read, its carts there for the first time)
-#   day_only  nothing, with a source that holds no cart before the day (its window's lookback is empty)
-WAREHOUSES = ("empty", "history", "day_only")
 
 
 def consecutive_target_days(last: dt.date, count: int) -> list[dt.date]:
@@ -285,41 +277,27 @@ def bench_sales_history(settings: dict, windows: dict, scratch: Path) -> dict:
             f"{sizes['file_bytes'] / 1e9:.2f} GB, built in {built:.0f}s"
         )
         measured: dict[str, dict[str, list[float]]] = {
-            where: {"seconds": [], "bytes_written": [], "rss_mb": []} for where in WAREHOUSES
+            where: {"seconds": [], "bytes_written": [], "rss_mb": []} for where in ("empty", "history")
         }
         checks = {}
         for round_index, day in enumerate(measured_days):
-            # day_only's source holds carts from its day on: its lookback days' carts would need rates
-            # that an empty warehouse does not hold, which empty's warehouse holds (see below).
-            day_only_api = serve_carts(lambda asked, since=day: generated.day(asked) if asked >= since else [])
-            folders = {where: scratch / f"sales-{where}-{round_index}" for where in ("empty", "day_only")}
-            folders["history"] = history
-            apis = {"empty": history_api, "history": history_api, "day_only": day_only_api}
+            # The empty warehouse's source holds carts from its day on: a lookback day's carts would
+            # need rates the empty warehouse does not hold.
+            empty_api = serve_carts(lambda asked, since=day: generated.day(asked) if asked >= since else [])
+            empty = scratch / f"sales-empty-{round_index}"
             span = (day.isoformat(), day.isoformat())
-            # empty: no sales, only what the day's run needs to price its lookback's carts, the products
-            # and rates of those days, from a run that leaves the sales out (not measured).
-            lookback = (
-                (day - dt.timedelta(days=DEFAULT_LOOKBACK_DAYS)).isoformat(),
-                (day - dt.timedelta(days=1)).isoformat(),
-            )
-            timed(
-                [*sales_command(lookback, folders["empty"], run_id="lookback-rates"), "--no-sales"],
-                env=live_env(history_api),
-            )
-            order = WAREHOUSES if round_index % 2 == 0 else WAREHOUSES[::-1]
+            order = ("empty", "history") if round_index % 2 == 0 else ("history", "empty")
             try:
                 for where in order:
-                    run = peak_rss(
-                        sales_command(span, folders[where], run_id=f"day-{round_index}"), env=live_env(apis[where])
-                    )
+                    data, api = (empty, empty_api) if where == "empty" else (history, history_api)
+                    run = peak_rss(sales_command(span, data, run_id=f"day-{round_index}"), env=live_env(api))
                     measured[where]["seconds"].append(run["seconds"])
                     measured[where]["bytes_written"].append(run["bytes_written"])
                     measured[where]["rss_mb"].append(run["tree_mb"] or run["largest_process_mb"])
-                    checks[where] = history_check(folders[where], day, per_day, late=where == "empty")
+                    checks[where] = history_check(data, day, per_day)
             finally:
-                day_only_api.stop()
-            for where in ("empty", "day_only"):
-                shutil.rmtree(folders[where], ignore_errors=True)
+                empty_api.stop()
+            shutil.rmtree(empty, ignore_errors=True)
             log(
                 f"  round {round_index + 1}/{repeat} ({day}): "
                 + ", ".join(
@@ -342,18 +320,16 @@ def bench_sales_history(settings: dict, windows: dict, scratch: Path) -> dict:
     }
     for where, figures in measured.items():
         result[where] = {name: stats(values) for name, values in figures.items()}
-    for baseline in ("empty", "day_only"):
-        result["ratio" if baseline == "empty" else "ratio_to_day_only"] = {
-            name: stats([h / e for h, e in zip(measured["history"][name], measured[baseline][name], strict=True)])
-            for name in ("seconds", "bytes_written", "rss_mb")
-        }
+    result["ratio"] = {
+        name: stats([h / e for h, e in zip(measured["history"][name], measured["empty"][name], strict=True)])
+        for name in ("seconds", "bytes_written", "rss_mb")
+    }
     return result
 
 
-def history_check(data: Path, day: dt.date, lines: int, late: bool = False) -> dict:
+def history_check(data: Path, day: dt.date, lines: int) -> dict:
     """The measured day's facts: its lines booked once, as sales, and nothing else booked that day
-    (the lookback's carts, unchanged, book no fact); `late`: the lookback's carts seen for the first
-    time, each day's lines booked that day as late sales."""
+    (the lookback's carts, unchanged, book no fact)."""
     import duckdb
 
     con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
@@ -366,8 +342,7 @@ def history_check(data: Path, day: dt.date, lines: int, late: bool = False) -> d
         held = con.execute("SELECT count(DISTINCT sale_day) FROM marts.sales_lines").fetchone()[0]
     finally:
         con.close()
-    expected = {"sale": lines, "late_sale": DEFAULT_LOOKBACK_DAYS * lines} if late else {"sale": lines}
-    return {"kinds": kinds, "days_held": held, "ok": kinds == expected}
+    return {"kinds": kinds, "days_held": held, "ok": kinds == {"sale": lines}}
 
 
 # ---------------------------------------------------------------- sales_requests
@@ -453,10 +428,9 @@ def sales_verdicts(report: dict) -> list[dict]:
     history = report.get("sales_history")
     if history:
         label = (
-            f"one more day of {history['lines_per_day']:,} cart lines on {history['days']} days / on a warehouse "
-            "without sales"
+            f"one more day of {history['lines_per_day']:,} cart lines on {history['days']} days / on an empty warehouse"
         )
-        add(f"{label}: the day's facts", history["checks_ok"], "its window's only", history["checks_ok"], timing=False)
+        add(f"{label}: the day's facts", history["checks_ok"], "its sales only", history["checks_ok"], timing=False)
         ratio = history["ratio"]["seconds"]["median"]
         add(f"{label}: time", ratio, f"<= {TARGETS['history_ratio']}", ratio <= TARGETS["history_ratio"], "x")
     requests = report.get("sales_requests")
@@ -496,11 +470,9 @@ def sales_table(report: dict) -> str:
             ("rss_mb", "peak RSS", 1, "MB"),
         ):
             empty, full, ratio = history["empty"][name], history["history"][name], history["ratio"][name]
-            day_only, to_day_only = history["day_only"][name], history["ratio_to_day_only"][name]
             lines.append(
                 f"  {label}: empty {empty['median'] / scale_by:.1f} {unit}, history {full['median'] / scale_by:.1f} "
-                f"{unit}, ratio {ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f}); day only "
-                f"{day_only['median'] / scale_by:.1f} {unit}, history / day only {to_day_only['median']:.2f}"
+                f"{unit}, ratio {ratio['median']:.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})"
             )
     requests = report.get("sales_requests")
     if requests:

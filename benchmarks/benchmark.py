@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         if "sales_history" in sections:
             log(
                 f"sales_history: one more day on {settings['sales_history_days']} days x "
-                f"{settings['sales_history_lines']:,} cart lines, against a warehouse without sales"
+                f"{settings['sales_history_lines']:,} cart lines, against an empty warehouse"
             )
             report["sales_history"] = bench_sales_history(settings, windows, scratch)
             ok &= report["sales_history"]["checks_ok"]
