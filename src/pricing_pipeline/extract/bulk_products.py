@@ -14,7 +14,7 @@ Exact decimals. DuckDB's reader turns a JSON number into a double, so a literal 
 9.850000000000000001 would read as 9.85, and 5.0000000000000001 as 5.0. A double is exact enough
 when every number literal of the body is written without an exponent and with at most 7 decimals
 (prices are below 10^8, so such a literal has at most 15 significant digits and rounding its
-double to 7 decimals gives the literal back exactly). plain_numbers() checks that over the raw
+double to 7 decimals gives the literal back exactly). plain_json() checks that over the raw
 bytes first (the check may also trip on text inside strings; such a body simply takes the exact
 path); the decimal checks are then made on DECIMAL(18, 7) values, exact.
 
@@ -23,8 +23,9 @@ changed body); handoff_in_bulk writes the same rows straight to the hand-off Par
 streaming query, so that the daily run's extract holds neither the body nor a frame of it
 (extract/products.py).
 
-One difference of JSON dialect is not covered: an object repeating a key (Python keeps the last
-value). Fake Store never sends one.
+JSON dialect. DuckDB's reader accepts a comma closing an object or array, which Python's json
+refuses: plain_json() sends such a body to the exact path too. One difference is not covered: an
+object repeating a key (Python keeps the last value). Fake Store never sends one.
 """
 
 from __future__ import annotations
@@ -52,10 +53,18 @@ _NUMBER = "('UBIGINT', 'BIGINT', 'DOUBLE')"
 
 # A number's exponent: e/E, an optional sign, digits, then a byte that ends a JSON number.
 _EXPONENT = re.compile(rb"[eE][+-]?[0-9]+(?:[\s,\]}]|\Z)")
+# A comma closing an object or array ("[1,]", '{"a": 1,}'): DuckDB's reader accepts it, Python's json
+# refuses the body. Looked for in each chunk and _COMMA_REACH bytes past it; a comma before a longer
+# run of white space across a chunk's end counts as one (the body then takes the exact path).
+_TRAILING_COMMA = re.compile(rb",[ \t\r\n]*[\]}]")
+_WHITE_SPACE = re.compile(rb"[ \t\r\n]*")
+_LAST_NOT_WHITE = re.compile(rb"[^ \t\r\n][ \t\r\n]*\Z")
+_COMMA_REACH = 4096
 
 
-def plain_numbers(body: bytes | mmap.mmap, looked_at: Callable[[int], None] | None = None) -> bool:
-    """True when no number literal of the body has an exponent or more than 7 decimals.
+def plain_json(body: bytes | mmap.mmap, looked_at: Callable[[int], None] | None = None) -> bool:
+    """True when no number literal of the body has an exponent or more than 7 decimals, and no comma
+    closes an object or array: then DuckDB's reading of the body is Python's, to the cent.
 
     Looked for over the raw bytes, strings included (text such as "v1.12345678" or "3e5," inside a
     description also counts, and sends the body to the exact path, which is only slower): a '.'
@@ -66,6 +75,13 @@ def plain_numbers(body: bytes | mmap.mmap, looked_at: Callable[[int], None] | No
     """
     data = np.frombuffer(body, dtype=np.uint8)
     for start in range(0, len(data), _CHUNK):
+        end = min(start + _CHUNK, len(data))
+        if _TRAILING_COMMA.search(body, start, min(end + _COMMA_REACH, len(data))):
+            return False
+        if end + _COMMA_REACH <= len(data) and _WHITE_SPACE.fullmatch(body, end, end + _COMMA_REACH):
+            before = _LAST_NOT_WHITE.search(body, start, end)
+            if before is not None and body[before.start()] == ord(","):
+                return False
         chunk = data[start : start + _CHUNK + 9]  # 9 more bytes: a pattern crossing the chunk's end
         digit = (chunk - 48) < 10  # uint8 wraps below '0'
         for at in np.flatnonzero(digit[:-1] & ((chunk[1:] | 0x20) == ord("e"))):
@@ -83,8 +99,8 @@ def plain_numbers(body: bytes | mmap.mmap, looked_at: Callable[[int], None] | No
     return True
 
 
-def plain_numbers_in_file(path: Path) -> bool:
-    """plain_numbers over a landed body, mapped rather than read: each chunk's pages are dropped from
+def plain_json_in_file(path: Path) -> bool:
+    """plain_json over a landed body, mapped rather than read: each chunk's pages are dropped from
     the process once looked at (they stay in the page cache, for DuckDB's read next), so a body of
     hundreds of MB is checked without being held in memory."""
     with open(path, "rb") as handle:
@@ -98,7 +114,7 @@ def plain_numbers_in_file(path: Path) -> bool:
                 mapped.madvise(mmap.MADV_DONTNEED, 0, done - done % mmap.PAGESIZE)
 
             # Where the system has no MADV_DONTNEED the pages simply stay mapped until the scan ends.
-            return plain_numbers(mapped, drop if hasattr(mmap, "MADV_DONTNEED") else None)
+            return plain_json(mapped, drop if hasattr(mmap, "MADV_DONTNEED") else None)
 
 
 # One row per record, every check of _product_row as a boolean, the values typed as the frame has
@@ -161,7 +177,7 @@ def _checks(category: str) -> dict:
 def products_in_bulk(body: bytes, body_path: Path, category: str) -> pd.DataFrame | None:
     """The tidy products of a body landed at body_path, sorted by id; None when any record fails a
     check, or the body is not an array of records DuckDB reads (the exact path then says why)."""
-    if not plain_numbers(body):
+    if not plain_json(body):
         return None
     con = duckdb.connect()
     try:
@@ -201,7 +217,7 @@ def handoff_in_bulk(body_path: Path, category: str, target: Path) -> int | None:
     # The scan of the raw bytes runs beside DuckDB's read (numpy and DuckDB both release the GIL):
     # its answer only decides whether DuckDB's file is kept.
     with ThreadPoolExecutor(max_workers=1) as beside:
-        plain = beside.submit(plain_numbers_in_file, body_path)
+        plain = beside.submit(plain_json_in_file, body_path)
         try:
             # One thread: DuckDB reads a JSON array in one thread whatever it is given, and a second
             # one only added the cost of keeping the rows in order (a fifth of the parse of a

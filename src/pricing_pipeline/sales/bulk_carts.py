@@ -12,8 +12,9 @@ text date whose day (read by extract.cart_day itself, once per distinct text) is
 a list of products, each line an object with an integer productId and quantity in range, no product
 twice in a cart, every product known to the catalogue when the run prices all of it.
 
-JSON dialect: DuckDB's reader accepts a comma before a closing brace or bracket, which Python's json
-refuses; a body holding one (text inside a string counts too) takes the exact path. One difference
+JSON dialect: DuckDB's reader accepts a comma closing an object or array, which Python's json
+refuses; a body holding one (text inside a string counts too) takes the exact path, as does one
+whose numbers a double may not read exactly (extract/bulk_products.plain_json). One difference
 is not covered, as for the products: an object repeating a key (Python keeps the last value, DuckDB
 reads the first). Fake Store never sends one.
 """
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -30,11 +30,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pricing_pipeline.extract.bulk_products import plain_json
 from pricing_pipeline.extract.limits import COUNT_LIMIT
 from pricing_pipeline.warehouse.connection import quoted_path
 
-# A comma closing an object or array: DuckDB's reader accepts it, Python's json refuses the body.
-_TRAILING_COMMA = re.compile(rb",[ \t\r\n]*[\]}]")
 _INTEGER_IN_RANGE = "(json_type({value}) = 'UBIGINT' AND TRY_CAST({value} AS BIGINT) BETWEEN 1 AND {limit})"
 
 
@@ -97,7 +96,7 @@ def cart_lines_in_bulk(
     window_days: the first and last day a cart may be dated; read_day: the parse's reading of a date
     text as a day (None when it is none); body_path: the body's landed file, read by DuckDB (else the
     body is written to a temporary file for it)."""
-    if not body.strip() or _TRAILING_COMMA.search(body):
+    if not body.strip() or not plain_json(body):
         return None
     written = None
     if body_path is None:

@@ -18,8 +18,8 @@ import pytest
 from pricing_pipeline.extract import bulk_products, parsing
 from pricing_pipeline.extract.bulk_products import (
     handoff_in_bulk,
-    plain_numbers,
-    plain_numbers_in_file,
+    plain_json,
+    plain_json_in_file,
     products_in_bulk,
 )
 from pricing_pipeline.extract.parsing import BodyError, parse_products
@@ -132,6 +132,8 @@ def _bodies() -> dict[str, bytes]:
         "image missing": of({k: v for k, v in record(3).items() if k != "image"}),
         "another category": of(record(3, category="men's clothing")),
         "truncated": of(record(3))[:-20],
+        "a record closed after a comma": of(raw=json.dumps(record(3))[:-1] + ",}"),
+        "the rating closed after a comma": of(raw=json.dumps(record(3)).replace('"count": 120}', '"count": 120 ,\n}')),
     }
 
 
@@ -150,16 +152,29 @@ def test_rejected_bodies_keep_their_exact_message(name, tmp_path, monkeypatch):
     assert str(through_bulk.value) == str(exact.value)
 
 
-def test_plain_numbers_finds_long_fractions_and_exponents_across_chunks(monkeypatch):
+def test_plain_json_finds_long_fractions_and_exponents_across_chunks(monkeypatch):
     monkeypatch.setattr(bulk_products, "_CHUNK", 16)
-    assert plain_numbers(b'[{"price": 12.50, "rate": 3.9, "id": 123456789012}]')
-    assert plain_numbers(b'"description": "the best 1.2 e-bike"')  # 'e' after a space, not a digit
+    assert plain_json(b'[{"price": 12.50, "rate": 3.9, "id": 123456789012}]')
+    assert plain_json(b'"description": "the best 1.2 e-bike"')  # 'e' after a space, not a digit
     for tail in (b"9.12345678", b"1e5", b"2E-3", b"0.000000001"):
         for pad in range(0, 20):  # the pattern at every offset, so across chunk boundaries too
-            assert not plain_numbers(b" " * pad + b'{"price": ' + tail + b"}"), (tail, pad)
+            assert not plain_json(b" " * pad + b'{"price": ' + tail + b"}"), (tail, pad)
 
 
-def test_plain_numbers_in_a_file_across_chunks_and_pages(tmp_path, monkeypatch):
+def test_plain_json_finds_a_comma_closing_an_object_or_array_across_chunks(monkeypatch):
+    monkeypatch.setattr(bulk_products, "_CHUNK", 16)
+    monkeypatch.setattr(bulk_products, "_COMMA_REACH", 8)
+    assert plain_json(b'[{"a": [1, 2], "b": "x"}, {"c": {}}]')
+    for closing in (b",}", b", ]", b",\n\t\r }", b"," + b" " * 7 + b"]"):
+        for pad in range(0, 24):  # at every offset, so across chunk boundaries too
+            assert not plain_json(b" " * pad + b'[{"a": 1' + closing + b"]"), (closing, pad)
+    # A comma before white space longer than the reach across a chunk's end: taken as closing.
+    assert not plain_json(b'[{"a": 1,' + b" " * 40 + b'"b": 2}]')
+    assert plain_json(b'[{"a": 1,' + b" " * 3 + b'"b": 2}]')
+    assert plain_json(b'[{"a": 1}' + b" " * 40 + b"]")
+
+
+def test_plain_json_in_a_file_across_chunks_and_pages(tmp_path, monkeypatch):
     """The landed file, mapped and its pages dropped chunk by chunk, answers as its bytes do: a
     literal is found at every offset around a chunk's end, with chunks of one page and of two."""
     import mmap
@@ -171,6 +186,6 @@ def test_plain_numbers_in_a_file_across_chunks_and_pages(tmp_path, monkeypatch):
             for pad in range(chunk - 12, chunk + 2):
                 body = b" " * pad + b'{"price": ' + tail + b"}" + b" " * 3 * chunk
                 body_file.write_bytes(body)
-                assert plain_numbers_in_file(body_file) is plain_numbers(body) is plain, (chunk, tail, pad)
+                assert plain_json_in_file(body_file) is plain_json(body) is plain, (chunk, tail, pad)
     body_file.write_bytes(b"")
-    assert plain_numbers_in_file(body_file)
+    assert plain_json_in_file(body_file)
