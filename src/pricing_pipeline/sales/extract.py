@@ -20,6 +20,7 @@ import requests
 
 from pricing_pipeline.common import settings
 from pricing_pipeline.common.paths import RECORDINGS_DIR
+from pricing_pipeline.extract.bulk_products import BULK_MIN_BYTES
 from pricing_pipeline.extract.http import http_get, http_session
 from pricing_pipeline.extract.limits import COUNT_LIMIT
 from pricing_pipeline.extract.parsing import BodyError, _decode_json, _shown
@@ -96,9 +97,9 @@ def parse_carts(
     whole_catalogue: bool,
     body_path: Path | None = None,
 ) -> pd.DataFrame:
-    """Tidy cart lines (cart_id, user_id, cart_day, product_id, quantity, category), validated: in
-    bulk by DuckDB (sales/bulk_carts.py), else, or when any check fails there, cart by cart, which
-    names the first cart, line and field that fail.
+    """Tidy cart lines (cart_id, user_id, cart_day, product_id, quantity, category), validated: a
+    body of 1 MiB or more in bulk by DuckDB (sales/bulk_carts.py); a smaller one, or one failing any
+    check there, cart by cart, which names the first cart, line and field that fail.
 
     catalogue maps the run's product ids to their category (a dict, or the hand-off's Catalogue). With the whole catalogue, a product
     it does not hold is an error; with one category, lines of other products belong to other
@@ -106,11 +107,13 @@ def parse_carts(
     was landed (land_response's answer), which the bulk parse reads.
     """
 
-    bulk = cart_lines_in_bulk(
-        response.body, (window.start, window.end), cart_day, catalogue, whole_catalogue, body_path
-    )
-    if bulk is not None:
-        return _tidy(bulk)
+    # Below BULK_MIN_BYTES, as for the products, the cart-by-cart checks are as fast as DuckDB's start.
+    if len(response.body) >= BULK_MIN_BYTES:
+        bulk = cart_lines_in_bulk(
+            response.body, (window.start, window.end), cart_day, catalogue, whole_catalogue, body_path
+        )
+        if bulk is not None:
+            return _tidy(bulk)
 
     def fail(where: str, problem: str) -> BodyError:
         return BodyError(f"{response.request}: {where}: {problem}")

@@ -29,6 +29,12 @@ def response(body: bytes | list) -> RawResponse:
     return RawResponse("carts", "carts?test", raw, "json", "test", None)
 
 
+@pytest.fixture(autouse=True)
+def bulk_from_any_size(monkeypatch):
+    """parse_carts takes the bulk path for every body here, however small."""
+    monkeypatch.setattr(extract, "BULK_MIN_BYTES", 0)
+
+
 def exact(body, catalogue, whole: bool, monkeypatch) -> pd.DataFrame:
     with monkeypatch.context() as patched:
         patched.setattr(extract, "cart_lines_in_bulk", lambda *args: None)
