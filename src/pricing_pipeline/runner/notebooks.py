@@ -95,11 +95,27 @@ def started_kernels(notebooks: tuple[str, ...]) -> Iterator[list]:
 
 
 def shut_down(kernel) -> None:
-    """Stop a kernel now (its notebook is done); a kernel already stopped is left alone."""
+    """Stop a kernel now (its notebook is done); a kernel already stopped, or killed, is left alone."""
     from jupyter_core.utils import run_sync
 
-    if kernel.has_kernel:
+    process = _process(kernel)
+    if kernel.has_kernel and (process is None or process.poll() is None):
         run_sync(kernel.shutdown_kernel)(now=True)
+
+
+def _process(kernel):
+    """The kernel's process (a Popen), None when it has none."""
+    return getattr(kernel.provisioner, "process", None) if kernel.provisioner is not None else None
+
+
+def kill_now(kernels: list) -> None:
+    """Kill every kernel still running, without the event loop: SIGKILL, then reap it."""
+    for kernel in kernels:
+        process = _process(kernel)
+        if process is not None and process.poll() is None:
+            process.kill()
+            with contextlib.suppress(Exception):
+                process.wait(timeout=10)
 
 
 def render_html(notebook: Path) -> Path:
@@ -169,6 +185,11 @@ def run_notebooks(
                 )
             except Exception as error:
                 failure = error
+            except BaseException:
+                # A stop (Ctrl-C, SIGTERM) may cut papermill's event loop short: shutting a kernel
+                # down through that loop could wait on it, so every kernel is killed outright.
+                kill_now(kernels)
+                raise
             finally:
                 shut_down(kernel)
             kept = whole_notebook(executed)
