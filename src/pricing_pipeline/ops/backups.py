@@ -260,8 +260,9 @@ def _changed_scopes(
     )
     if set(run_ids) - set(logged):
         return None
-    runs_parameters = [_parameters(json.loads(logged[run_id]), run_id) for run_id in run_ids]
-    runs_lookback = [_sales_lookback(json.loads(logged[run_id])) for run_id in run_ids]
+    logged_parameters = {run_id: json.loads(logged[run_id]) for run_id in run_ids}
+    runs_parameters = [_parameters(logged_parameters[run_id], run_id) for run_id in run_ids]
+    runs_lookback = [_sales_lookback(logged_parameters[run_id]) for run_id in run_ids]
     scopes = {}
     for table in tables:
         if table in DAY_TABLES:

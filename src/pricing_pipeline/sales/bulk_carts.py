@@ -1,6 +1,6 @@
 """Cart lines parsed and validated in bulk: DuckDB's JSON reader over the body, no Python object per
-cart or line. A window of 400,000 lines (a day of 100,000 and a 3-day lookback) parses in a tenth
-of the time the cart-by-cart checks take, and it is parsed twice a run (the extract and the
+cart or line. A window of 400,000 lines (a day of 100,000 and a 3-day lookback) parses in about
+half the time the cart-by-cart checks take, and it is parsed twice a run (the extract and the
 reconciliation).
 
 Bulk is a fast path, never a second set of rules, as for the products (extract/bulk_products.py):
