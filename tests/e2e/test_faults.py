@@ -661,12 +661,24 @@ def start_run_waiting_for_products(server, warehouse: Path, run_id: str) -> subp
     server.script(PRODUCTS_PATH, Hang(600))
     return subprocess.Popen(
         runner_command(warehouse, *live_args(run_id)),
-        env={**os.environ, **fault_env(server, PIPELINE_HTTP_TIMEOUT="120")},
+        # faulthandler: a runner that hangs is stopped with SIGABRT and prints every thread's stack.
+        env={**os.environ, **fault_env(server, PIPELINE_HTTP_TIMEOUT="120"), "PYTHONFAULTHANDLER": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
+
+
+def stderr_within(process: subprocess.Popen, seconds: float) -> str:
+    """The process's stderr once it has exited; if it has not within the time, its threads' stacks
+    (faulthandler's dump on SIGABRT) in the failure."""
+    try:
+        return process.communicate(timeout=seconds)[1]
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        _out, err = process.communicate(timeout=30)
+        raise AssertionError(f"the runner had not exited {seconds} s after the stop; its stacks:\n{err}") from None
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=lambda stop: stop.name)
@@ -679,7 +691,7 @@ def test_run_stopped_by_a_signal_is_logged_as_interrupted(stop, server, warehous
         below = descendants(process.pid)
         assert below, "the run should have a notebook kernel below it"
         os.killpg(process.pid, stop)
-        _out, err = process.communicate(timeout=60)  # far less than the hang: the stop is not waited out
+        err = stderr_within(process, 60)  # far less than the hang: the stop is not waited out
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
