@@ -51,10 +51,16 @@ def write_floor_notebooks(folder: Path) -> list[Path]:
 
 
 # The floor's process: Python, papermill and the kernels, as the runner has them (cwd included).
+# The "light" floor also skips the IRI grammar that the runner skips (runner.notebooks.skip_iri_grammar):
+# the target's floor is plain papermill; the light one shows what the runner's own work costs.
 FLOOR_CODE = """
-import json, sys, papermill
+import json, sys
+if sys.argv[3] == 'light':
+    from pricing_pipeline.runner.notebooks import skip_iri_grammar
+    skip_iri_grammar()
+import papermill
 parameters, cwd = json.loads(sys.argv[1]), sys.argv[2]
-for notebook in sys.argv[3:]:
+for notebook in sys.argv[4:]:
     papermill.execute_notebook(notebook, notebook.replace('.ipynb', '.out.ipynb'), parameters=parameters,
                                kernel_name='python3', cwd=cwd, progress_bar=False)
 """
@@ -75,14 +81,16 @@ def bench_runs(settings: dict, windows: dict, scratch: Path) -> tuple[dict, dict
         "run_id": "floor",
     }
     jobs = {
-        "floor": lambda data: [
+        name: lambda data, kind=kind: [
             sys.executable,
             "-c",
             FLOOR_CODE,
             json.dumps(floor_parameters),
             str(NOTEBOOKS_DIR),
+            kind,
             *map(str, floors),
         ]
+        for name, kind in (("floor", "plain"), ("floor_light", "light"))
     }
     for name in settings["backfill"]:
         jobs[name] = lambda data, span=windows[name]: runner_command(span, "offline", data)
@@ -110,6 +118,8 @@ def bench_runs(settings: dict, windows: dict, scratch: Path) -> tuple[dict, dict
         "span": list(day),
     }
     daily["ratio"]["of_medians"] = daily["run"]["median"] / daily["floor"]["median"]
+    daily["floor_light"] = stats(times["floor_light"])
+    daily["ratio_light"] = paired("day", "floor_light")
     backfill = {}
     for name in settings["backfill"]:
         backfill[name] = {

@@ -135,6 +135,9 @@ def table(report: dict) -> str:
         s("daily run, 1 day, offline (s)", daily["run"])
         s("floor: papermill, imports only (s)", daily["floor"])
         s("daily run / floor", daily["ratio"], "x", at_most("daily_ratio"))
+        if "floor_light" in daily:  # reports written before it lack it
+            s("light floor: the same, IRI grammar skipped as the runner does (s)", daily["floor_light"])
+            s("daily run / light floor", daily["ratio_light"], "x")
     for name, b in report.get("backfill", {}).items():
         if name == "day":
             continue

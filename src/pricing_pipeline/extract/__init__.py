@@ -1,32 +1,36 @@
 """The extract step (notebooks/01_extract.ipynb): ask each source for the run's bodies, land them
 unchanged, parse and validate them, and hand the tidy tables to the transform.
+
+The notebook's names are imported when first used, as in pricing_pipeline.sales: the transform
+imports handoff.py under this package and must not load the HTTP client (requests: 18 MB in a
+kernel that never asks a source anything).
 """
 
-from pricing_pipeline.extract import handoff
-from pricing_pipeline.extract.handoff import EXCHANGE_RATES, PRODUCTS, write_handoff
-from pricing_pipeline.extract.http import http_session
-from pricing_pipeline.extract.landing import land_response, load_landed
-from pricing_pipeline.extract.parsing import BodyError, parse_exchange_rates, parse_products
-from pricing_pipeline.extract.products import hand_off_products
-from pricing_pipeline.extract.recordings import write_recording
-from pricing_pipeline.extract.responses import RawResponse, SourceError
-from pricing_pipeline.extract.sources import fetch_exchange_rates, fetch_products
+from importlib import import_module
 
-__all__ = [
-    "EXCHANGE_RATES",
-    "PRODUCTS",
-    "BodyError",
-    "RawResponse",
-    "SourceError",
-    "fetch_exchange_rates",
-    "fetch_products",
-    "hand_off_products",
-    "handoff",
-    "http_session",
-    "land_response",
-    "load_landed",
-    "parse_exchange_rates",
-    "parse_products",
-    "write_handoff",
-    "write_recording",
-]
+_MODULE_OF = {
+    "EXCHANGE_RATES": "handoff",
+    "PRODUCTS": "handoff",
+    "write_handoff": "handoff",
+    "http_session": "http",
+    "land_response": "landing",
+    "load_landed": "landing",
+    "BodyError": "parsing",
+    "parse_exchange_rates": "parsing",
+    "parse_products": "parsing",
+    "hand_off_products": "products",
+    "write_recording": "recordings",
+    "RawResponse": "responses",
+    "SourceError": "responses",
+    "fetch_exchange_rates": "sources",
+    "fetch_products": "sources",
+}
+__all__ = sorted([*_MODULE_OF, "handoff"])
+
+
+def __getattr__(name: str):
+    if name == "handoff":
+        return import_module(f"{__name__}.handoff")
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
