@@ -76,6 +76,10 @@ def started_kernels(notebooks: tuple[str, ...]) -> Iterator[list]:
     execution counts are what they would be. Each notebook still gets a fresh kernel of its own,
     started in notebooks/ as papermill would. run_notebooks stops each kernel as soon as its
     notebook is done (a finished kernel holds its memory); any left are stopped here.
+
+    Yields each kernel's manager, with `runner_client` set: the client that sent the imports, by
+    which run_notebooks waits for the kernel to answer before papermill connects a client of its
+    own (one connected while the kernel still starts can wait for its first answer in vain).
     """
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
@@ -97,6 +101,7 @@ def started_kernels(notebooks: tuple[str, ...]) -> Iterator[list]:
             client = kernel.client()
             client.start_channels()
             clients.append(client)
+            kernel.runner_client = client
             client.execute("\n".join(import_lines(NOTEBOOKS_DIR / name)), silent=True, store_history=False)
         yield kernels
     finally:
@@ -105,6 +110,16 @@ def started_kernels(notebooks: tuple[str, ...]) -> Iterator[list]:
         for kernel in kernels:
             shut_down(kernel)
         sockets.cleanup()
+
+
+def wait_until_ready(kernel, timeout: float = 60) -> None:
+    """Wait for a started kernel to answer its runner client (its imports done, its channels up)."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        run_sync(kernel.runner_client.wait_for_ready)(timeout=timeout)
+    except RuntimeError as error:  # jupyter_client's words: it died, or did not answer in time
+        raise RunFailed(f"a python3 kernel did not start: {error}") from error
 
 
 def shut_down(kernel) -> None:
@@ -186,6 +201,7 @@ def run_notebooks(
         failure = None
         with progress.notebook(f"notebooks/{name}") as progress_bar:
             try:
+                wait_until_ready(kernel)
                 papermill.execute_notebook(
                     str(NOTEBOOKS_DIR / name),
                     str(executed),
