@@ -6,7 +6,7 @@ imports handoff.py under this package and must not load the HTTP client (request
 kernel that never asks a source anything).
 """
 
-from importlib import import_module
+from pricing_pipeline.common.lazy import names_imported_when_used
 
 _MODULE_OF = {
     "EXCHANGE_RATES": "handoff",
@@ -25,12 +25,6 @@ _MODULE_OF = {
     "fetch_exchange_rates": "sources",
     "fetch_products": "sources",
 }
-__all__ = sorted([*_MODULE_OF, "handoff"])
+__all__ = sorted([*_MODULE_OF, "handoff"])  # handoff: a submodule, imported as such
 
-
-def __getattr__(name: str):
-    if name == "handoff":
-        return import_module(f"{__name__}.handoff")
-    if name not in _MODULE_OF:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+__getattr__ = names_imported_when_used(__name__, _MODULE_OF)

@@ -84,7 +84,7 @@ def started_kernels(notebooks: tuple[str, ...]) -> Iterator[list]:
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
-    kernels, clients = [], []
+    kernels = []
     # Kernels talk to the runner over local IPC sockets in a private folder, not over TCP ports.
     sockets = tempfile.TemporaryDirectory(prefix="pricing-kernels-")
     try:
@@ -100,14 +100,13 @@ def started_kernels(notebooks: tuple[str, ...]) -> Iterator[list]:
             # A failing import is left to the notebook's own cell, which reports it.
             client = kernel.client()
             client.start_channels()
-            clients.append(client)
             kernel.runner_client = client
             client.execute("\n".join(import_lines(NOTEBOOKS_DIR / name)), silent=True, store_history=False)
         yield kernels
     finally:
-        for client in clients:
-            client.stop_channels()
         for kernel in kernels:
+            if hasattr(kernel, "runner_client"):  # not when its client failed to start
+                kernel.runner_client.stop_channels()
             shut_down(kernel)
         sockets.cleanup()
 

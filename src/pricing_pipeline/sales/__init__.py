@@ -8,7 +8,7 @@ The notebooks' names are imported when first used: the runner imports window.py 
 and must not load pandas, DuckDB or matplotlib before its kernels start.
 """
 
-from importlib import import_module
+from pricing_pipeline.common.lazy import names_imported_when_used
 
 _MODULE_OF = {
     "CARTS": "extract",
@@ -24,8 +24,4 @@ _MODULE_OF = {
 }
 __all__ = sorted(_MODULE_OF)
 
-
-def __getattr__(name: str):
-    if name not in _MODULE_OF:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+__getattr__ = names_imported_when_used(__name__, _MODULE_OF)
